@@ -1,0 +1,23 @@
+# STEER4J_WITH_CUDA: whether native/cuda (libsteer4j_cuda.so) is built. CI may have a toolkit
+# but never a GPU: the library only needs cudart at build time and is loaded lazily, so neither
+# a missing toolkit nor a missing GPU breaks the build or the CPU tests.
+set(STEER4J_WITH_CUDA OFF)
+if(NOT STEER4J_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(_nvcc nvcc PATHS /usr/local/cuda/bin /usr/local/cuda-13.0/bin ENV CUDA_HOME PATH_SUFFIXES bin)
+    if(_nvcc)
+      set(CMAKE_CUDA_COMPILER "${_nvcc}")
+    endif()
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    set(STEER4J_WITH_CUDA ON)
+    message(STATUS "steer4j: building CUDA kernels with ${CMAKE_CUDA_COMPILER}")
+  elseif(STEER4J_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "STEER4J_CUDA=ON but no CUDA compiler (nvcc) was found")
+  else()
+    message(STATUS "steer4j: nvcc not found, CUDA kernels skipped")
+  endif()
+endif()

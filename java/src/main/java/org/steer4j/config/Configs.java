@@ -1,0 +1,166 @@
+package org.steer4j.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.steer4j.runtime.AtomicFiles;
+
+/**
+ * Loads YAML configuration into typed, validated records.
+ *
+ * <ul>
+ *   <li>Keys are snake_case versions of the record components ({@code weightDecay} is {@code
+ *       weight_decay}).
+ *   <li>Defaults live in one place: a record's static {@code defaults()} method. Missing keys
+ *       take its values; a record without one makes all its keys required.
+ *   <li>An unknown or misspelt key is an error that names it, with its path, and lists the valid
+ *       keys; an enum value not in the enum lists the valid values.
+ *   <li>Command-line overrides {@code section.key=value} (as in Hydra) are applied before
+ *       validation; values are parsed as YAML ({@code 1e-4}, {@code true}, {@code [1, 3]}).
+ *   <li>Validation is the records' own compact constructors; their messages are reported with
+ *       the file.
+ * </ul>
+ */
+public final class Configs {
+  private static final ObjectMapper YAML = mapper();
+
+  private Configs() {}
+
+  private static ObjectMapper mapper() {
+    YAMLFactory factory =
+        YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .build();
+    return JsonMapper.builder(factory)
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+        .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+        .addModule(lowercaseEnums())
+        .build();
+  }
+
+  /** Enum constants are written as lowercase keys (self_attention), read case-insensitively. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static SimpleModule lowercaseEnums() {
+    SimpleModule module = new SimpleModule("lowercase-enums");
+    module.addSerializer(
+        Enum.class,
+        new StdSerializer<Enum>(Enum.class) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider)
+              throws IOException {
+            gen.writeString(value.name().toLowerCase(Locale.ROOT));
+          }
+        });
+    return module;
+  }
+
+  /** The mapper for YAML with the conventions above (shared, thread-safe). */
+  public static ObjectMapper yaml() {
+    return YAML;
+  }
+
+  /** Loads {@code file} into {@code type}, applying {@code overrides} ("a.b=value"). */
+  public static <T> T load(Class<T> type, Path file, List<String> overrides) {
+    String source = file.toString();
+    JsonNode tree;
+    try {
+      tree = YAML.readTree(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(source + ": no such file");
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigException(source + ": can't read: " + e.getMessage(), e);
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
+    if (!tree.isObject()) throw new ConfigException(source + ": expected a mapping of keys at the top level");
+    return fromTree(type, (ObjectNode) tree, overrides, source);
+  }
+
+  /** Builds {@code type} from a YAML string (tests, embedded use); {@code source} names it in errors. */
+  public static <T> T parse(Class<T> type, String yaml, List<String> overrides, String source) {
+    try {
+      JsonNode tree = YAML.readTree(yaml);
+      if (tree == null || tree.isNull() || tree.isMissingNode()) tree = JsonNodeFactory.instance.objectNode();
+      if (!tree.isObject()) throw new ConfigException(source + ": expected a mapping of keys at the top level");
+      return fromTree(type, (ObjectNode) tree, overrides, source);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
+    }
+  }
+
+  /** The defaults of {@code type} with overrides applied. */
+  public static <T> T defaults(Class<T> type, List<String> overrides) {
+    return fromTree(type, JsonNodeFactory.instance.objectNode(), overrides, "defaults");
+  }
+
+  private static <T> T fromTree(Class<T> type, ObjectNode tree, List<String> overrides, String source) {
+    for (String override : overrides) Overrides.apply(tree, override, source);
+    JsonNode merged = new DefaultsMerger(YAML, source).merge(tree, type, null, "");
+    try {
+      return YAML.treeToValue(merged, type);
+    } catch (ValueInstantiationException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new ConfigException(source + ": " + path(e) + cause.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": " + path(e) + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Writes the effective configuration as YAML, atomically. */
+  public static void save(Object config, Path file) throws IOException {
+    AtomicFiles.writeString(file, toYaml(config));
+  }
+
+  public static String toYaml(Object config) {
+    try {
+      return YAML.writeValueAsString(config);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("config not serialisable: " + e.getMessage(), e);
+    }
+  }
+
+  /** A deep copy of the tree of a config, e.g. to write parts of it elsewhere. */
+  public static ObjectNode toTree(Object config) {
+    return YAML.valueToTree(config);
+  }
+
+  private static String location(JsonProcessingException e) {
+    return e.getLocation() == null ? "" : e.getLocation().getLineNr() + ":" + e.getLocation().getColumnNr();
+  }
+
+  private static String path(JsonProcessingException e) {
+    if (!(e instanceof com.fasterxml.jackson.databind.JsonMappingException m) || m.getPath().isEmpty()) return "";
+    StringBuilder sb = new StringBuilder();
+    for (var ref : m.getPath()) {
+      if (ref.getFieldName() != null) sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
+      else if (ref.getIndex() >= 0) sb.append('[').append(ref.getIndex()).append(']');
+    }
+    return sb.length() == 0 ? "" : sb + ": ";
+  }
+}

@@ -1,0 +1,102 @@
+package org.steer4j.kernels;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+import org.steer4j.runtime.Native;
+
+/**
+ * JavaCPP binding of the steer4j native op library ({@code native/}, C ABI in
+ * {@code native/include/steer4j}). The JNI glue is generated from this class by the javacpp
+ * build goal and compiled by CMake with the kernels (see java/pom.xml).
+ *
+ * <p>Pointers cross as raw addresses ({@code long}, the {@code data_ptr} of contiguous tensors)
+ * so a call allocates no Java objects. Callers go through the typed wrappers of this package
+ * ({@link RewardDecoderOp}), which check shapes, dtypes, devices and contiguity first.
+ */
+@Platform(include = {"steer4j/status.h", "steer4j/reward_decoder.h"})
+public final class NativeKernels {
+  static {
+    Native.loadLibraries();
+    Loader.load();
+  }
+
+  private NativeKernels() {}
+
+  public static native @Cast("const char*") BytePointer s4j_last_error();
+
+  public static native void s4j_set_num_threads(int threads);
+
+  public static native int s4j_get_num_threads();
+
+  public static native int s4j_abi_version();
+
+  public static native int s4j_cuda_load(String path);
+
+  // --- reward decoder (reward_decoder.h); f32_cuda takes device pointers -----------------
+
+  public static native int s4j_rd_forward_f32(
+      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
+      @Cast("const float*") long w1z, @Cast("const float*") long gamma,
+      @Cast("const float*") long beta, @Cast("const float*") long w2,
+      @Cast("const float*") long b2, @Cast("float*") long runningMean,
+      @Cast("float*") long runningVar, double momentum, double eps, int training,
+      @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
+      @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Dz,
+      long H, long O);
+
+  public static native int s4j_rd_forward_f64(
+      @Cast("const double*") long t, @Cast("const double*") long z,
+      @Cast("const double*") long w1t, @Cast("const double*") long w1z,
+      @Cast("const double*") long gamma, @Cast("const double*") long beta,
+      @Cast("const double*") long w2, @Cast("const double*") long b2,
+      @Cast("double*") long runningMean, @Cast("double*") long runningVar, double momentum,
+      double eps, int training, @Cast("double*") long r, @Cast("double*") long pre,
+      @Cast("double*") long zproj, @Cast("double*") long mean, @Cast("double*") long invstd,
+      long B, long N, long Dt, long Dz, long H, long O);
+
+  public static native int s4j_rd_forward_f32_cuda(
+      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
+      @Cast("const float*") long w1z, @Cast("const float*") long gamma,
+      @Cast("const float*") long beta, @Cast("const float*") long w2,
+      @Cast("const float*") long b2, @Cast("float*") long runningMean,
+      @Cast("float*") long runningVar, double momentum, double eps, int training,
+      @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
+      @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Dz,
+      long H, long O);
+
+  public static native int s4j_rd_backward_f32(
+      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z,
+      @Cast("const float*") long w1t, @Cast("const float*") long w1z,
+      @Cast("const float*") long gamma, @Cast("const float*") long beta,
+      @Cast("const float*") long w2, @Cast("const float*") long pre,
+      @Cast("const float*") long mean, @Cast("const float*") long invstd, int training,
+      @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t,
+      @Cast("float*") long dw1z, @Cast("float*") long dgamma, @Cast("float*") long dbeta,
+      @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long da,
+      @Cast("float*") long du, long B, long N, long Dt, long Dz, long H, long O);
+
+  public static native int s4j_rd_backward_f64(
+      @Cast("const double*") long dr, @Cast("const double*") long t,
+      @Cast("const double*") long z, @Cast("const double*") long w1t,
+      @Cast("const double*") long w1z, @Cast("const double*") long gamma,
+      @Cast("const double*") long beta, @Cast("const double*") long w2,
+      @Cast("const double*") long pre, @Cast("const double*") long mean,
+      @Cast("const double*") long invstd, int training, @Cast("double*") long dt,
+      @Cast("double*") long dz, @Cast("double*") long dw1t, @Cast("double*") long dw1z,
+      @Cast("double*") long dgamma, @Cast("double*") long dbeta, @Cast("double*") long dw2,
+      @Cast("double*") long db2, @Cast("double*") long da, @Cast("double*") long du, long B,
+      long N, long Dt, long Dz, long H, long O);
+
+  public static native int s4j_rd_backward_f32_cuda(
+      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z,
+      @Cast("const float*") long w1t, @Cast("const float*") long w1z,
+      @Cast("const float*") long gamma, @Cast("const float*") long beta,
+      @Cast("const float*") long w2, @Cast("const float*") long pre,
+      @Cast("const float*") long mean, @Cast("const float*") long invstd, int training,
+      @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t,
+      @Cast("float*") long dw1z, @Cast("float*") long dgamma, @Cast("float*") long dbeta,
+      @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long da,
+      @Cast("float*") long du, long B, long N, long Dt, long Dz, long H, long O);
+}

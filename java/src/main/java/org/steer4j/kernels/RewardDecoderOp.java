@@ -1,0 +1,138 @@
+package org.steer4j.kernels;
+
+import static org.steer4j.runtime.Tensors.empty;
+import static org.steer4j.kernels.KernelCall.address;
+import static org.steer4j.kernels.KernelCall.arg;
+import static org.steer4j.kernels.KernelCall.check;
+
+import org.bytedeco.pytorch.Tensor;
+import org.steer4j.kernels.KernelCall.Variant;
+
+/**
+ * The fused conditioned reward decoder (native/reward_decoder.cpp|.cu) on LibTorch tensors:
+ * {@code r[b, n] = W2 . relu(BN(W1t . t[b, n] + W1z . z[b])) + b2} over all rows of all tasks,
+ * with z projected once per task and broadcast instead of concatenated to every row.
+ *
+ * <p>Forward and backward are explicit calls outside LibTorch's autograd; {@link Tape} joins
+ * them to it. {@link EagerRewardDecoder} is the same function composed of LibTorch ops, the
+ * reference the tests and benchmarks compare against.
+ */
+public final class RewardDecoderOp {
+  private static final String OP = "reward_decoder";
+
+  private RewardDecoderOp() {}
+
+  /** Output {@code r [B, N, O]} and what backward needs. */
+  public record Forward(Tensor r, Tensor pre, Tensor mean, Tensor invstd, boolean training) {}
+
+  /** Gradients; a field is null when it was not asked for. */
+  public record Gradients(
+      Tensor t, Tensor z, Tensor w1t, Tensor w1z, Tensor gamma, Tensor beta, Tensor w2, Tensor b2) {}
+
+  /**
+   * Runs the decoder on targets {@code t [B, N, Dt]} and latents {@code z [B, Dz]} (null when
+   * unconditioned). Training normalises with batch statistics over all B*N rows and updates
+   * the running statistics in place; evaluation uses the running statistics.
+   */
+  public static Forward forward(Tensor t, Tensor z, DecoderWeights w, boolean training) {
+    if (t.dim() != 3) throw new IllegalArgumentException(OP + ": t must be [B, N, Dt], got dim " + t.dim());
+    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), dz = w.latentWidth();
+    final long h = w.hidden(), o = w.outputs();
+    Variant variant = KernelCall.variant(OP, t);
+    Tensor tc = arg(OP, "t", t, t, b, n, dt);
+    Tensor zc = dz > 0 ? arg(OP, "z", z, t, b, dz) : null;
+    Tensor w1t = arg(OP, "w1t", w.w1t(), t, h, dt);
+    Tensor w1z = dz > 0 ? arg(OP, "w1z", w.w1z(), t, h, dz) : null;
+    Tensor gamma = arg(OP, "gamma", w.gamma(), t, h);
+    Tensor beta = arg(OP, "beta", w.beta(), t, h);
+    Tensor w2 = arg(OP, "w2", w.w2(), t, o, h);
+    Tensor b2 = arg(OP, "b2", w.b2(), t, o);
+    Tensor runningMean = w.runningMean(), runningVar = w.runningVar();
+    if (runningMean != null) arg(OP, "running_mean", runningMean, t, h);  // updated in place
+    if (runningVar != null) arg(OP, "running_var", runningVar, t, h);
+    if (runningMean != null && !runningMean.is_contiguous() || runningVar != null && !runningVar.is_contiguous()) {
+      throw new IllegalArgumentException(OP + ": running statistics must be contiguous");
+    }
+
+    Tensor r = empty(t.options(), b, n, o);
+    Tensor pre = empty(t.options(), b * n, h);
+    Tensor zproj = empty(t.options(), Math.max(dz > 0 ? b : 0, 1), h);
+    Tensor mean = empty(t.options(), h);
+    Tensor invstd = empty(t.options(), h);
+    int mode = training ? 1 : 0;
+    int status =
+        switch (variant) {
+          case F32 -> NativeKernels.s4j_rd_forward_f32(
+              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(b2), address(runningMean),
+              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
+              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+          case F64 -> NativeKernels.s4j_rd_forward_f64(
+              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(b2), address(runningMean),
+              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
+              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+          case F32_CUDA -> NativeKernels.s4j_rd_forward_f32_cuda(
+              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(b2), address(runningMean),
+              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
+              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+        };
+    check(OP + " forward", status);
+    return new Forward(r, pre, mean, invstd, training);
+  }
+
+  /**
+   * Gradients of {@code sum(dr * r)} for the forward {@code f}. Input gradients (t, z) are
+   * computed only when {@code inputGradients}; weight gradients always.
+   */
+  public static Gradients backward(
+      Tensor dr, Tensor t, Tensor z, DecoderWeights w, Forward f, boolean inputGradients) {
+    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), dz = w.latentWidth();
+    final long h = w.hidden(), o = w.outputs();
+    Variant variant = KernelCall.variant(OP, t);
+    Tensor g = arg(OP, "dr", dr, t, b, n, o);
+    Tensor tc = arg(OP, "t", t, t, b, n, dt);
+    Tensor zc = dz > 0 ? arg(OP, "z", z, t, b, dz) : null;
+    Tensor w1t = arg(OP, "w1t", w.w1t(), t, h, dt);
+    Tensor w1z = dz > 0 ? arg(OP, "w1z", w.w1z(), t, h, dz) : null;
+    Tensor gamma = arg(OP, "gamma", w.gamma(), t, h);
+    Tensor beta = arg(OP, "beta", w.beta(), t, h);
+    Tensor w2 = arg(OP, "w2", w.w2(), t, o, h);
+
+    Tensor gt = inputGradients ? empty(t.options(), b, n, dt) : null;
+    Tensor gz = inputGradients && dz > 0 ? empty(t.options(), b, dz) : null;
+    Tensor gw1t = empty(t.options(), h, dt);
+    Tensor gw1z = dz > 0 ? empty(t.options(), h, dz) : null;
+    Tensor ggamma = empty(t.options(), h);
+    Tensor gbeta = empty(t.options(), h);
+    Tensor gw2 = empty(t.options(), o, h);
+    Tensor gb2 = empty(t.options(), o);
+    Tensor da = empty(t.options(), Math.max(b * n, 1), h);
+    Tensor du = empty(t.options(), Math.max(b, 1), h);
+    int mode = f.training() ? 1 : 0;
+    int status =
+        switch (variant) {
+          case F32 -> NativeKernels.s4j_rd_backward_f32(
+              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(f.pre()), address(f.mean()),
+              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
+              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
+              address(du), b, n, dt, dz, h, o);
+          case F64 -> NativeKernels.s4j_rd_backward_f64(
+              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(f.pre()), address(f.mean()),
+              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
+              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
+              address(du), b, n, dt, dz, h, o);
+          case F32_CUDA -> NativeKernels.s4j_rd_backward_f32_cuda(
+              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
+              address(beta), address(w2), address(f.pre()), address(f.mean()),
+              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
+              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
+              address(du), b, n, dt, dz, h, o);
+        };
+    check(OP + " backward", status);
+    return new Gradients(gt, gz, gw1t, gw1z, ggamma, gbeta, gw2, gb2);
+  }
+}

@@ -1,0 +1,81 @@
+package org.steer4j.nn;
+
+import static org.bytedeco.pytorch.global.torch.ones;
+import static org.bytedeco.pytorch.global.torch.zeros;
+
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.steer4j.kernels.DecoderWeights;
+import org.steer4j.kernels.EagerRewardDecoder;
+import org.steer4j.kernels.RewardDecoderOp;
+import org.steer4j.kernels.Tape;
+
+/**
+ * Reward decoder {@code Linear(Dt + Dz, H, no bias) -> BatchNorm1d(H) -> ReLU -> Linear(H, O)}
+ * over every (task, target, option) row, conditioned on one latent z per task (Dz = 0: the
+ * unconditioned decoder of BTL / DPL). Runs the fused native op by default, recorded on a
+ * {@link Tape} when gradients are needed; {@code fused = false} runs the eager LibTorch
+ * composition instead (the reference).
+ *
+ * <p>Parameters: {@code w1t [H, Dt]}, {@code w1z [H, Dz]} (the two halves of the first layer's
+ * weight), {@code bn_weight}, {@code bn_bias} [H], {@code w2 [O, H]}, {@code b2 [O]}; buffers
+ * {@code bn_running_mean}, {@code bn_running_var}.
+ */
+public final class RewardDecoder extends Module {
+  private static final double BN_MOMENTUM = 0.1, BN_EPS = 1e-5;
+
+  private final Tensor w1t, w1z, gamma, beta, w2, b2, runningMean, runningVar;
+  private final boolean fused;
+
+  public RewardDecoder(long targetWidth, long latentWidth, long hidden, long outputs, boolean fused, TensorOptions options) {
+    super("RewardDecoder");
+    long fanIn = targetWidth + latentWidth;  // one Linear over the concat in the reference
+    w1t = Params.parameter(this, "w1t", Init.linearUniform(fanIn, options, hidden, targetWidth));
+    w1z = latentWidth > 0 ? Params.parameter(this, "w1z", Init.linearUniform(fanIn, options, hidden, latentWidth)) : null;
+    gamma = Params.parameter(this, "bn_weight", ones(new long[] {hidden}, options));
+    beta = Params.parameter(this, "bn_bias", zeros(new long[] {hidden}, options));
+    w2 = Params.parameter(this, "w2", Init.linearUniform(hidden, options, outputs, hidden));
+    b2 = Params.parameter(this, "b2", Init.linearUniform(hidden, options, outputs));
+    runningMean = Params.buffer(this, "bn_running_mean", zeros(new long[] {hidden}, options));
+    runningVar = Params.buffer(this, "bn_running_var", ones(new long[] {hidden}, options));
+    this.fused = fused;
+  }
+
+  public DecoderWeights weights() {
+    return new DecoderWeights(w1t, w1z, gamma, beta, w2, b2, runningMean, runningVar, BN_MOMENTUM, BN_EPS);
+  }
+
+  /**
+   * Rewards {@code [B, N, O]} for targets {@code t [B, N, Dt]} and latents {@code z [B, Dz]}
+   * (null when unconditioned). In training mode BN uses batch statistics and updates its
+   * running ones. {@code tape} receives the fused op when any input needs a gradient; it may
+   * be null when none does (evaluation).
+   */
+  public Tensor forward(Tensor t, Tensor z, Tape tape) {
+    boolean training = is_training();
+    DecoderWeights w = weights();
+    if (!fused) return EagerRewardDecoder.forward(t, z, w, training);
+    List<Tensor> inputs = Arrays.asList(t, z, w1t, w1z, gamma, beta, w2, b2);
+    boolean grad = Tape.anyRequiresGrad(inputs) && GradMode.is_enabled();
+    RewardDecoderOp.Forward f = RewardDecoderOp.forward(t.detach(), z == null ? null : z.detach(), w, training);
+    if (!grad) return f.r();
+    if (tape == null) throw new IllegalStateException("RewardDecoder: gradients needed but no Tape given");
+    Tensor td = t.detach(), zd = z == null ? null : z.detach();
+    boolean inputGrads = t.requires_grad() || (z != null && z.requires_grad());
+    return tape.record(
+        gradient -> {
+          RewardDecoderOp.Gradients g = RewardDecoderOp.backward(gradient, td, zd, w, f, inputGrads);
+          return Arrays.asList(g.t(), g.z(), g.w1t(), g.w1z(), g.gamma(), g.beta(), g.w2(), g.b2());
+        },
+        f.r(),
+        inputs);
+  }
+
+  public boolean fused() {
+    return fused;
+  }
+}

@@ -1,0 +1,109 @@
+// CUDA entry points of the ABI. The CUDA kernels live in libsteer4j_cuda.so (built by nvcc when
+// a toolkit is present) so that this library never needs libcudart: on first use we dlopen it
+// from the folder this library was loaded from, and forward each call to its
+// `s4j_cuda_<name>` symbol. Without it every CUDA entry point fails with S4J_E_UNAVAILABLE.
+#include "steer4j/reward_decoder.h"
+#include "internal.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <string>
+
+namespace s4j {
+namespace {
+
+std::mutex cuda_mutex;
+void* cuda_handle = nullptr;
+std::string cuda_error;
+bool cuda_tried = false;
+
+// Opens `path`, or libsteer4j_cuda.so beside this library when path is empty; remembers the
+// outcome (one attempt per process unless s4j_cuda_load names a path).
+void* open_cuda(const std::string& path, std::string& why) {
+  std::lock_guard<std::mutex> lock(cuda_mutex);
+  if (!cuda_tried || (!cuda_handle && !path.empty())) {
+    cuda_tried = true;
+    std::string file = path;
+    if (file.empty()) {
+      Dl_info info{};
+      if (dladdr(reinterpret_cast<void*>(&open_cuda), &info) && info.dli_fname) {
+        file = info.dli_fname;
+        file = file.substr(0, file.find_last_of('/') + 1);
+      }
+      file += "libsteer4j_cuda.so";
+    }
+    cuda_handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!cuda_handle) {
+      const char* message = dlerror();
+      cuda_error = message ? message : (file + " could not be opened");
+    }
+  }
+  why = cuda_error;
+  return cuda_handle;
+}
+
+template <typename Fn>
+Fn cuda_symbol(const char* name, int& status) {
+  std::string why;
+  void* handle = open_cuda("", why);
+  if (!handle) {
+    status = fail(S4J_E_UNAVAILABLE, "CUDA kernels unavailable (%s); build with nvcc present", why.c_str());
+    return nullptr;
+  }
+  void* symbol = dlsym(handle, name);
+  if (!symbol) status = fail(S4J_E_UNAVAILABLE, "CUDA kernel %s missing in libsteer4j_cuda.so", name);
+  return reinterpret_cast<Fn>(symbol);
+}
+
+}  // namespace
+
+// Copies the CUDA library's message of a failed call into this library's s4j_last_error().
+void forward_cuda_error(int status) {
+  int ignored = S4J_OK;
+  auto last_error = cuda_symbol<const char* (*)()>("s4j_cuda_last_error", ignored);
+  fail(status, "%s", last_error ? last_error() : "CUDA kernel failed");
+}
+
+}  // namespace s4j
+
+#define S4J_FORWARD_TO_CUDA(name, ...)                                         \
+  int status = S4J_OK;                                                         \
+  auto fn = s4j::cuda_symbol<decltype(&name)>(#name, status);      \
+  if (!fn) return status;                                                      \
+  status = fn(__VA_ARGS__);                                                    \
+  if (status != S4J_OK) s4j::forward_cuda_error(status);                       \
+  return status;
+
+extern "C" {
+
+int s4j_cuda_load(const char* path) {
+  std::string why;
+  if (!s4j::open_cuda(path ? path : "", why))
+    return s4j::fail(S4J_E_UNAVAILABLE, "CUDA kernels unavailable: %s", why.c_str());
+  return S4J_OK;
+}
+
+int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, const float* w1z,
+                            const float* gamma, const float* beta, const float* w2,
+                            const float* b2, float* running_mean, float* running_var,
+                            double momentum, double eps, int training, float* r, float* pre,
+                            float* zproj, float* mean, float* invstd, int64_t B, int64_t N,
+                            int64_t Dt, int64_t Dz, int64_t H, int64_t O) {
+  S4J_FORWARD_TO_CUDA(s4j_rd_forward_f32_cuda, t, z, w1t, w1z, gamma, beta, w2, b2,
+                      running_mean, running_var, momentum, eps, training, r, pre, zproj, mean,
+                      invstd, B, N, Dt, Dz, H, O)
+}
+
+int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, const float* w1t,
+                             const float* w1z, const float* gamma, const float* beta,
+                             const float* w2, const float* pre, const float* mean,
+                             const float* invstd, int training, float* dt, float* dz,
+                             float* dw1t, float* dw1z, float* dgamma, float* dbeta, float* dw2,
+                             float* db2, float* da, float* du, int64_t B, int64_t N, int64_t Dt,
+                             int64_t Dz, int64_t H, int64_t O) {
+  S4J_FORWARD_TO_CUDA(s4j_rd_backward_f32_cuda, dr, t, z, w1t, w1z, gamma, beta, w2, pre, mean,
+                      invstd, training, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, da, du, B,
+                      N, Dt, Dz, H, O)
+}
+}

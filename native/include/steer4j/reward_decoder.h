@@ -1,0 +1,52 @@
+/* Fused conditioned reward decoder: r = W2 . relu(BN(W1 . [t ; z])) + b2.
+ *
+ * Rows: R = B * N, where B is the number of tasks (users) and N the rows of one task
+ * (targets x options); row i belongs to task i / N. t is [R, Dt] (target encodings), z is
+ * [B, Dz] (one latent per task). W1 = [W1t | W1z] is split into its t half [H, Dt] and z
+ * half [H, Dz] (PyTorch Linear layout: out x in, no bias because BN follows), so z is
+ * projected once per task and broadcast instead of materialising the [R, Dt + Dz] concat.
+ * Dz = 0 (z, w1z NULL) gives the unconditioned decoder of BTL / DPL.
+ * BN (BatchNorm1d over the R rows): gamma, beta [H]; training = 1 normalises with the batch
+ * statistics (biased variance) and, when running_mean / running_var are not NULL and R > 1,
+ * updates them with `momentum` (unbiased variance), as PyTorch does; training = 0 normalises
+ * with running_mean / running_var. W2 is [O, H], b2 [O], r [R, O].
+ *
+ * Saved for backward (caller-owned): pre [R, H] = W1 . [t ; z] before BN, mean and invstd [H]
+ * (the statistics used: batch ones in training, running ones in evaluation).
+ * Workspace: zproj [B, H] (forward), da [R, H] and du [B, H] (backward).
+ * Backward writes (overwrites) every gradient whose pointer is not NULL. */
+#ifndef STEER4J_REWARD_DECODER_H
+#define STEER4J_REWARD_DECODER_H
+
+#include "steer4j/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define S4J_RD_DECLARE(T, SUFFIX)                                                            \
+  int s4j_rd_forward_##SUFFIX(const T* t, const T* z, const T* w1t, const T* w1z,              \
+                              const T* gamma, const T* beta, const T* w2, const T* b2,         \
+                              T* running_mean, T* running_var, double momentum, double eps,    \
+                              int training, T* r, T* pre, T* zproj, T* mean, T* invstd,        \
+                              int64_t B, int64_t N, int64_t Dt, int64_t Dz, int64_t H,         \
+                              int64_t O);                                                      \
+  int s4j_rd_backward_##SUFFIX(const T* dr, const T* t, const T* z, const T* w1t,              \
+                               const T* w1z, const T* gamma, const T* beta, const T* w2,       \
+                               const T* pre, const T* mean, const T* invstd, int training,     \
+                               T* dt, T* dz, T* dw1t, T* dw1z, T* dgamma, T* dbeta, T* dw2,    \
+                               T* db2, T* da, T* du, int64_t B, int64_t N, int64_t Dt,         \
+                               int64_t Dz, int64_t H, int64_t O);
+
+/* CPU (OpenMP + OpenBLAS) */
+S4J_RD_DECLARE(float, f32)
+S4J_RD_DECLARE(double, f64)
+/* CUDA: same contract on device pointers (libsteer4j_cuda, loaded on first use). */
+S4J_RD_DECLARE(float, f32_cuda)
+
+#undef S4J_RD_DECLARE
+
+#ifdef __cplusplus
+}
+#endif
+#endif

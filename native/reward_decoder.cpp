@@ -1,0 +1,309 @@
+// Fused conditioned reward decoder, CPU: GEMMs through OpenBLAS, the memory-bound rest (z
+// broadcast, batch-norm statistics, normalisation, ReLU, output layer and their gradients)
+// fused into two passes over the rows, vectorised and parallel with OpenMP.
+//
+// Determinism: rows are split into fixed contiguous blocks per thread and the per-thread
+// partial sums are combined in thread order, so a fixed thread count gives bitwise repeatable
+// results. Statistics accumulate in double even for float data.
+#include "steer4j/reward_decoder.h"
+#include "internal.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace s4j {
+namespace {
+
+struct Dims {
+  int64_t B, N, Dt, Dz, H, O;
+  int64_t rows() const { return B * N; }
+};
+
+// Validates sizes and the pointers a call needs; returns S4J_OK or an error code.
+template <typename T>
+int check(const char* op, const Dims& d, const T* t, const T* z, const T* w1t, const T* w1z,
+          const T* gamma, const T* beta, const T* w2) {
+  if (d.B < 0 || d.N < 0 || d.Dt <= 0 || d.Dz < 0 || d.H <= 0 || d.O <= 0)
+    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Dz=%lld H=%lld O=%lld",
+                op, (long long)d.B, (long long)d.N, (long long)d.Dt, (long long)d.Dz,
+                (long long)d.H, (long long)d.O);
+  if (!t || !w1t || !gamma || !beta || !w2)
+    return fail(S4J_E_ARGUMENT, "%s: t, w1t, gamma, beta and w2 must not be NULL", op);
+  if (d.Dz > 0 && (!z || !w1z))
+    return fail(S4J_E_ARGUMENT, "%s: z and w1z must not be NULL when Dz > 0", op);
+  return S4J_OK;
+}
+
+// Contiguous block [begin, end) of `count` items for thread `id` of `n`.
+inline void block(int64_t count, int id, int n, int64_t& begin, int64_t& end) {
+  const int64_t base = count / n, extra = count % n;
+  begin = id * base + std::min<int64_t>(id, extra);
+  end = begin + base + (id < extra ? 1 : 0);
+}
+
+// Adds per-thread partials [n][len] into out[len] in thread order (deterministic).
+inline void reduce_partials(const std::vector<double>& partials, int n, int64_t len,
+                            double* out) {
+  std::fill(out, out + len, 0.0);
+  for (int id = 0; id < n; ++id)
+    for (int64_t j = 0; j < len; ++j) out[j] += partials[id * len + j];
+}
+
+// r_i = relu(pre_i * scale + shift) . W2^T + b2 for rows [begin, end).
+template <typename T>
+void output_layer(const T* pre, const T* scale, const T* shift, const T* w2, const T* b2, T* r,
+                  int64_t begin, int64_t end, int64_t H, int64_t O) {
+  for (int64_t i = begin; i < end; ++i) {
+    const T* a = pre + i * H;
+    for (int64_t o = 0; o < O; ++o) {
+      const T* w = w2 + o * H;
+      T acc = 0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t j = 0; j < H; ++j) acc += std::max(a[j] * scale[j] + shift[j], T(0)) * w[j];
+      r[i * O + o] = acc + b2[o];
+    }
+  }
+}
+
+template <typename T>
+int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, const T* beta,
+            const T* w2, const T* b2, T* running_mean, T* running_var, double momentum,
+            double eps, int training, T* r, T* pre, T* zproj, T* mean, T* invstd, Dims d) {
+  if (int status = check("reward_decoder_forward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
+  if (!b2 || !r || !pre || !mean || !invstd || (d.Dz > 0 && !zproj))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: an output or workspace pointer is NULL");
+  if (!training && (!running_mean || !running_var))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
+  const int64_t R = d.rows(), H = d.H;
+  if (R == 0) return S4J_OK;
+
+  gemm(false, true, R, H, d.Dt, T(1), t, w1t, T(0), pre);            // pre = t . W1t^T
+  if (d.Dz > 0) gemm(false, true, d.B, H, d.Dz, T(1), z, w1z, T(0), zproj);  // per task
+
+  const int nt = static_cast<int>(std::min<int64_t>(threads(), std::max<int64_t>(d.B, 1)));
+  std::vector<double> partial_sum(training ? nt * H : 0), partial_sq(training ? nt * H : 0);
+  // Pass 1: broadcast-add the task's z projection; batch statistics in training.
+#pragma omp parallel num_threads(nt)
+  {
+    const int id = omp_get_thread_num();
+    int64_t b0, b1;
+    block(d.B, id, nt, b0, b1);
+    double* sum = training ? partial_sum.data() + id * H : nullptr;
+    double* sq = training ? partial_sq.data() + id * H : nullptr;
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t i = b * d.N; i < (b + 1) * d.N; ++i) {
+        T* a = pre + i * H;
+        if (d.Dz > 0) {
+          const T* u = zproj + b * H;
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) a[j] += u[j];
+        }
+        if (training) {
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) {
+            sum[j] += a[j];
+            sq[j] += double(a[j]) * a[j];
+          }
+        }
+      }
+    }
+  }
+
+  std::vector<T> scale(H), shift(H);
+  if (training) {
+    std::vector<double> sum(H), sq(H);
+    reduce_partials(partial_sum, nt, H, sum.data());
+    reduce_partials(partial_sq, nt, H, sq.data());
+    for (int64_t j = 0; j < H; ++j) {
+      const double mu = sum[j] / R;
+      const double var = std::max(sq[j] / R - mu * mu, 0.0);
+      mean[j] = T(mu);
+      invstd[j] = T(1.0 / std::sqrt(var + eps));
+      if (running_mean && running_var && R > 1) {
+        running_mean[j] = T((1 - momentum) * running_mean[j] + momentum * mu);
+        running_var[j] = T((1 - momentum) * running_var[j] + momentum * var * R / (R - 1));
+      }
+    }
+  } else {
+    for (int64_t j = 0; j < H; ++j) {
+      mean[j] = running_mean[j];
+      invstd[j] = T(1.0 / std::sqrt(double(running_var[j]) + eps));
+    }
+  }
+  for (int64_t j = 0; j < H; ++j) {
+    scale[j] = gamma[j] * invstd[j];
+    shift[j] = beta[j] - mean[j] * scale[j];
+  }
+
+  // Pass 2: normalise, ReLU, output layer.
+  const int nr = static_cast<int>(std::min<int64_t>(threads(), R));
+#pragma omp parallel num_threads(nr)
+  {
+    int64_t i0, i1;
+    block(R, omp_get_thread_num(), nr, i0, i1);
+    output_layer(pre, scale.data(), shift.data(), w2, b2, r, i0, i1, H, d.O);
+  }
+  return S4J_OK;
+}
+
+template <typename T>
+int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma,
+             const T* beta, const T* w2, const T* pre, const T* mean, const T* invstd,
+             int training, T* dt, T* dz, T* dw1t, T* dw1z, T* dgamma, T* dbeta, T* dw2, T* db2,
+             T* da, T* du, Dims d) {
+  if (int status = check("reward_decoder_backward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
+  if (!dr || !pre || !mean || !invstd || !da || (d.Dz > 0 && !du))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: an input or workspace pointer is NULL");
+  const int64_t R = d.rows(), H = d.H, O = d.O;
+
+  std::vector<T> scale(H), shift(H);
+  for (int64_t j = 0; j < H; ++j) {
+    scale[j] = gamma[j] * invstd[j];
+    shift[j] = beta[j] - mean[j] * scale[j];
+  }
+
+  // Pass A: dW2, db2, dgamma, dbeta (sums over rows), recomputing h from pre. Sums run in
+  // float over blocks of kFlush rows (vectorised), then flush into double partials.
+  constexpr int64_t kFlush = 32;
+  const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads(), R)));
+  const int64_t width = O * H + O + 2 * H;  // dW2 | db2 | dgamma | dbeta
+  std::vector<double> partial(nt * width, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int id = omp_get_thread_num();
+    int64_t i0, i1;
+    block(R, id, nt, i0, i1);
+    double* out = partial.data() + id * width;
+    std::vector<T> acc(width, T(0)), dh(H), h(H);
+    T* acc_w2 = acc.data();
+    T* acc_b2 = acc_w2 + O * H;
+    T* acc_gamma = acc_b2 + O;
+    T* acc_beta = acc_gamma + H;
+    for (int64_t i = i0; i < i1; ++i) {
+      const T* a = pre + i * H;
+      const T* g = dr + i * O;
+      std::fill(dh.begin(), dh.end(), T(0));
+      for (int64_t o = 0; o < O; ++o) {
+        const T go = g[o];
+        const T* w = w2 + o * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) dh[j] += go * w[j];
+      }
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) {
+        const T x = a[j] * scale[j] + shift[j];
+        const bool positive = x > T(0);
+        const T dx = positive ? dh[j] : T(0);
+        h[j] = positive ? x : T(0);
+        acc_gamma[j] += dx * ((a[j] - mean[j]) * invstd[j]);
+        acc_beta[j] += dx;
+      }
+      for (int64_t o = 0; o < O; ++o) {
+        const T go = g[o];
+        T* aw = acc_w2 + o * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) aw[j] += go * h[j];
+        acc_b2[o] += go;
+      }
+      if ((i - i0) % kFlush == kFlush - 1 || i == i1 - 1) {
+        for (int64_t k = 0; k < width; ++k) {
+          out[k] += acc[k];
+          acc[k] = T(0);
+        }
+      }
+    }
+  }
+  std::vector<double> total(width);
+  reduce_partials(partial, nt, width, total.data());
+  const double* sum_gamma = total.data() + O * H + O;
+  const double* sum_beta = sum_gamma + H;
+  for (int64_t k = 0; k < O * H; ++k) if (dw2) dw2[k] = T(total[k]);
+  for (int64_t o = 0; o < O; ++o) if (db2) db2[o] = T(total[O * H + o]);
+  for (int64_t j = 0; j < H; ++j) {
+    if (dgamma) dgamma[j] = T(sum_gamma[j]);
+    if (dbeta) dbeta[j] = T(sum_beta[j]);
+  }
+
+  // Pass B: da = dL/dpre (through BN), du = per-task sum of da (z was broadcast).
+  std::vector<T> c_beta(H), c_gamma(H);
+  for (int64_t j = 0; j < H; ++j) {  // training: da = scale * (dx - mean(dx) - xhat * mean(dx * xhat))
+    c_beta[j] = training ? T(sum_beta[j] / R) : T(0);
+    c_gamma[j] = training ? T(sum_gamma[j] / R) : T(0);
+  }
+  const int nb = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads(), d.B)));
+#pragma omp parallel num_threads(nb)
+  {
+    int64_t b0, b1;
+    block(d.B, omp_get_thread_num(), nb, b0, b1);
+    std::vector<T> dh(H);
+    for (int64_t b = b0; b < b1; ++b) {
+      T* u = d.Dz > 0 ? du + b * H : nullptr;
+      if (u) std::fill(u, u + H, T(0));
+      for (int64_t i = b * d.N; i < (b + 1) * d.N; ++i) {
+        const T* a = pre + i * H;
+        const T* g = dr + i * O;
+        T* out = da + i * H;
+        std::fill(dh.begin(), dh.end(), T(0));
+        for (int64_t o = 0; o < O; ++o) {
+          const T go = g[o];
+          const T* w = w2 + o * H;
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) dh[j] += go * w[j];
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          const T x = a[j] * scale[j] + shift[j];
+          const T dx = x > T(0) ? dh[j] : T(0);
+          const T xhat = (a[j] - mean[j]) * invstd[j];
+          out[j] = scale[j] * (dx - c_beta[j] - xhat * c_gamma[j]);
+        }
+        if (u) {
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) u[j] += out[j];
+        }
+      }
+    }
+  }
+
+  if (dt) gemm(false, false, R, d.Dt, H, T(1), da, w1t, T(0), dt);      // dt = da . W1t
+  if (dw1t) gemm(true, false, H, d.Dt, R, T(1), da, t, T(0), dw1t);     // dW1t = da^T . t
+  if (d.Dz > 0) {
+    if (dz) gemm(false, false, d.B, d.Dz, H, T(1), du, w1z, T(0), dz);   // dz = du . W1z
+    if (dw1z) gemm(true, false, H, d.Dz, d.B, T(1), du, z, T(0), dw1z);  // dW1z = du^T . z
+  }
+  return S4J_OK;
+}
+
+}  // namespace
+}  // namespace s4j
+
+#define S4J_RD_DEFINE(T, SUFFIX)                                                              \
+  int s4j_rd_forward_##SUFFIX(const T* t, const T* z, const T* w1t, const T* w1z,               \
+                              const T* gamma, const T* beta, const T* w2, const T* b2,          \
+                              T* running_mean, T* running_var, double momentum, double eps,     \
+                              int training, T* r, T* pre, T* zproj, T* mean, T* invstd,         \
+                              int64_t B, int64_t N, int64_t Dt, int64_t Dz, int64_t H,          \
+                              int64_t O) {                                                      \
+    return s4j::forward<T>(t, z, w1t, w1z, gamma, beta, w2, b2, running_mean, running_var,      \
+                           momentum, eps, training, r, pre, zproj, mean, invstd,                \
+                           s4j::Dims{B, N, Dt, Dz, H, O});                                      \
+  }                                                                                             \
+  int s4j_rd_backward_##SUFFIX(const T* dr, const T* t, const T* z, const T* w1t,               \
+                               const T* w1z, const T* gamma, const T* beta, const T* w2,        \
+                               const T* pre, const T* mean, const T* invstd, int training,      \
+                               T* dt, T* dz, T* dw1t, T* dw1z, T* dgamma, T* dbeta, T* dw2,     \
+                               T* db2, T* da, T* du, int64_t B, int64_t N, int64_t Dt,          \
+                               int64_t Dz, int64_t H, int64_t O) {                              \
+    return s4j::backward<T>(dr, t, z, w1t, w1z, gamma, beta, w2, pre, mean, invstd, training,   \
+                            dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, da, du,                \
+                            s4j::Dims{B, N, Dt, Dz, H, O});                                     \
+  }
+
+extern "C" {
+S4J_RD_DEFINE(float, f32)
+S4J_RD_DEFINE(double, f64)
+}

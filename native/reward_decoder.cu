@@ -1,0 +1,257 @@
+// Fused conditioned reward decoder, CUDA (float32, device pointers, default stream). Same
+// contract as reward_decoder.cpp (see include/steer4j/reward_decoder.h). Needs only cudart:
+// GEMMs run on a tiled kernel of our own (cuBLAS is not shipped with the presets).
+// Reductions over rows are two-level (per-block partials, then a fixed-order sum), so results
+// are deterministic.
+#include "steer4j/reward_decoder.h"
+#include "cuda_common.cuh"
+
+namespace s4j_cuda {
+namespace {
+
+constexpr int kRowsPerBlock = 32;  // rows of one statistics block
+constexpr int kThreads = 256;
+
+// pre[i] += zproj[i / N]; partial sums of pre and pre^2 per block of rows (double).
+__global__ void add_latent_and_stats(float* pre, const float* zproj, double* partial, int64_t R,
+                                     int64_t N, int64_t H, int64_t Dz, int training) {
+  const int64_t i0 = int64_t(blockIdx.x) * kRowsPerBlock;
+  const int64_t i1 = min(R, i0 + kRowsPerBlock);
+  for (int64_t j = threadIdx.x; j < H; j += blockDim.x) {
+    double sum = 0, sq = 0;
+    for (int64_t i = i0; i < i1; ++i) {
+      float a = pre[i * H + j];
+      if (Dz > 0) {
+        a += zproj[(i / N) * H + j];
+        pre[i * H + j] = a;
+      }
+      sum += a;
+      sq += double(a) * a;
+    }
+    if (training) {
+      partial[(2 * int64_t(blockIdx.x)) * H + j] = sum;
+      partial[(2 * int64_t(blockIdx.x) + 1) * H + j] = sq;
+    }
+  }
+}
+
+__global__ void finalize_stats(const double* partial, int blocks, const float* gamma,
+                               const float* beta, float* running_mean, float* running_var,
+                               double momentum, double eps, int training, float* mean,
+                               float* invstd, float* scale, float* shift, int64_t R, int64_t H) {
+  const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= H) return;
+  double mu, var;
+  if (training) {
+    double sum = 0, sq = 0;
+    for (int b = 0; b < blocks; ++b) {
+      sum += partial[(2 * int64_t(b)) * H + j];
+      sq += partial[(2 * int64_t(b) + 1) * H + j];
+    }
+    mu = sum / R;
+    var = fmax(sq / R - mu * mu, 0.0);
+    if (running_mean && running_var && R > 1) {
+      running_mean[j] = float((1 - momentum) * running_mean[j] + momentum * mu);
+      running_var[j] = float((1 - momentum) * running_var[j] + momentum * var * R / (R - 1));
+    }
+  } else {
+    mu = running_mean[j];
+    var = running_var[j];
+  }
+  mean[j] = float(mu);
+  invstd[j] = float(1.0 / sqrt(var + eps));
+  scale[j] = gamma[j] * invstd[j];
+  shift[j] = beta[j] - mean[j] * scale[j];
+}
+
+__global__ void scale_shift(const float* gamma, const float* beta, const float* mean,
+                            const float* invstd, float* scale, float* shift, int64_t H) {
+  const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= H) return;
+  scale[j] = gamma[j] * invstd[j];
+  shift[j] = beta[j] - mean[j] * scale[j];
+}
+
+// One warp per row: r[i, o] = relu(pre_i * scale + shift) . W2[o] + b2[o].
+__global__ void output_layer(const float* pre, const float* scale, const float* shift,
+                             const float* w2, const float* b2, float* r, int64_t R, int64_t H,
+                             int64_t O) {
+  const int64_t i = int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (i >= R) return;
+  const float* a = pre + i * H;
+  for (int64_t o = 0; o < O; ++o) {
+    float acc = 0;
+    for (int64_t j = lane; j < H; j += 32)
+      acc += fmaxf(a[j] * scale[j] + shift[j], 0.f) * w2[o * H + j];
+    acc = warp_sum(acc);
+    if (lane == 0) r[i * O + o] = acc + b2[o];
+  }
+}
+
+// Per block of rows: partial dW2 [O, H], dgamma [H], dbeta [H] and db2 [O] (double).
+__global__ void backward_partials(const float* dr, const float* pre, const float* mean,
+                                  const float* invstd, const float* scale, const float* shift,
+                                  const float* w2, double* partial, int64_t R, int64_t H,
+                                  int64_t O) {
+  const int64_t i0 = int64_t(blockIdx.x) * kRowsPerBlock;
+  const int64_t i1 = min(R, i0 + kRowsPerBlock);
+  const int64_t width = (O + 2) * H + O;
+  double* out = partial + int64_t(blockIdx.x) * width;
+  for (int64_t j = threadIdx.x; j < H; j += blockDim.x) {
+    double acc_gamma = 0, acc_beta = 0;
+    for (int64_t o = 0; o < O; ++o) {
+      double acc_w2 = 0;
+      for (int64_t i = i0; i < i1; ++i)
+        acc_w2 += double(dr[i * O + o]) * fmaxf(pre[i * H + j] * scale[j] + shift[j], 0.f);
+      out[o * H + j] = acc_w2;
+    }
+    for (int64_t i = i0; i < i1; ++i) {
+      const float a = pre[i * H + j];
+      if (a * scale[j] + shift[j] <= 0.f) continue;
+      float dh = 0;
+      for (int64_t o = 0; o < O; ++o) dh += dr[i * O + o] * w2[o * H + j];
+      acc_gamma += double(dh) * ((a - mean[j]) * invstd[j]);
+      acc_beta += dh;
+    }
+    out[O * H + j] = acc_gamma;
+    out[(O + 1) * H + j] = acc_beta;
+  }
+  if (threadIdx.x < O) {
+    double acc = 0;
+    for (int64_t i = i0; i < i1; ++i) acc += dr[i * O + threadIdx.x];
+    out[(O + 2) * H + threadIdx.x] = acc;
+  }
+}
+
+__global__ void finalize_backward(const double* partial, int blocks, int64_t H, int64_t O,
+                                  int64_t R, int training, float* dw2, float* db2, float* dgamma,
+                                  float* dbeta, float* c_gamma, float* c_beta) {
+  const int64_t width = (O + 2) * H + O;
+  const int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (k >= width) return;
+  double sum = 0;
+  for (int b = 0; b < blocks; ++b) sum += partial[int64_t(b) * width + k];
+  if (k < O * H) {
+    if (dw2) dw2[k] = float(sum);
+  } else if (k < (O + 1) * H) {
+    if (dgamma) dgamma[k - O * H] = float(sum);
+    c_gamma[k - O * H] = training ? float(sum / R) : 0.f;
+  } else if (k < (O + 2) * H) {
+    if (dbeta) dbeta[k - (O + 1) * H] = float(sum);
+    c_beta[k - (O + 1) * H] = training ? float(sum / R) : 0.f;
+  } else if (db2) {
+    db2[k - (O + 2) * H] = float(sum);
+  }
+}
+
+// da = scale * (dx - mean(dx) - xhat * mean(dx * xhat)) (evaluation: scale * dx).
+__global__ void input_gradient(const float* dr, const float* pre, const float* mean,
+                               const float* invstd, const float* scale, const float* shift,
+                               const float* w2, const float* c_gamma, const float* c_beta,
+                               float* da, int64_t R, int64_t H, int64_t O) {
+  const int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (k >= R * H) return;
+  const int64_t i = k / H, j = k % H;
+  const float a = pre[k];
+  float dx = 0;
+  if (a * scale[j] + shift[j] > 0.f)
+    for (int64_t o = 0; o < O; ++o) dx += dr[i * O + o] * w2[o * H + j];
+  const float xhat = (a - mean[j]) * invstd[j];
+  da[k] = scale[j] * (dx - c_beta[j] - xhat * c_gamma[j]);
+}
+
+// du[b] = sum of da over the N rows of task b.
+__global__ void task_sum(const float* da, float* du, int64_t N, int64_t H) {
+  const int64_t b = blockIdx.x;
+  for (int64_t j = threadIdx.x; j < H; j += blockDim.x) {
+    float acc = 0;
+    for (int64_t i = b * N; i < (b + 1) * N; ++i) acc += da[i * H + j];
+    du[b * H + j] = acc;
+  }
+}
+
+int check_sizes(const char* op, int64_t B, int64_t N, int64_t Dt, int64_t Dz, int64_t H, int64_t O) {
+  if (B < 0 || N < 0 || Dt <= 0 || Dz < 0 || H <= 0 || O <= 0 || O > kThreads)
+    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Dz=%lld H=%lld O=%lld",
+                op, (long long)B, (long long)N, (long long)Dt, (long long)Dz, (long long)H, (long long)O);
+  return S4J_OK;
+}
+
+}  // namespace
+}  // namespace s4j_cuda
+
+using namespace s4j_cuda;
+
+extern "C" {
+
+int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, const float* w1z,
+                            const float* gamma, const float* beta, const float* w2,
+                            const float* b2, float* running_mean, float* running_var,
+                            double momentum, double eps, int training, float* r, float* pre,
+                            float* zproj, float* mean, float* invstd, int64_t B, int64_t N,
+                            int64_t Dt, int64_t Dz, int64_t H, int64_t O) {
+  if (int status = check_sizes("reward_decoder_forward", B, N, Dt, Dz, H, O)) return status;
+  if (!training && (!running_mean || !running_var))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
+  const int64_t R = B * N;
+  if (R == 0) return S4J_OK;
+  const int blocks = int(ceil_div(R, kRowsPerBlock));
+  Workspace& ws = workspace();
+  double* partial = ws.doubles(2 * blocks * H);
+  float* scale = ws.floats(2 * H);
+  if (!partial || !scale) return last_status();
+  float* shift = scale + H;
+
+  S4J_CUDA_TRY(gemm(false, true, R, H, Dt, 1.f, t, w1t, 0.f, pre));
+  if (Dz > 0) S4J_CUDA_TRY(gemm(false, true, B, H, Dz, 1.f, z, w1z, 0.f, zproj));
+  add_latent_and_stats<<<blocks, kThreads>>>(pre, zproj, partial, R, N, H, Dz, training);
+  S4J_CUDA_CHECK_LAUNCH("add_latent_and_stats");
+  finalize_stats<<<int(ceil_div(H, kThreads)), kThreads>>>(partial, blocks, gamma, beta,
+      running_mean, running_var, momentum, eps, training, mean, invstd, scale, shift, R, H);
+  S4J_CUDA_CHECK_LAUNCH("finalize_stats");
+  output_layer<<<int(ceil_div(R, kThreads / 32)), kThreads>>>(pre, scale, shift, w2, b2, r, R, H, O);
+  S4J_CUDA_CHECK_LAUNCH("output_layer");
+  return S4J_OK;
+}
+
+int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, const float* w1t,
+                             const float* w1z, const float* gamma, const float* beta,
+                             const float* w2, const float* pre, const float* mean,
+                             const float* invstd, int training, float* dt, float* dz,
+                             float* dw1t, float* dw1z, float* dgamma, float* dbeta, float* dw2,
+                             float* db2, float* da, float* du, int64_t B, int64_t N, int64_t Dt,
+                             int64_t Dz, int64_t H, int64_t O) {
+  if (int status = check_sizes("reward_decoder_backward", B, N, Dt, Dz, H, O)) return status;
+  const int64_t R = B * N;
+  const int blocks = int(std::max<int64_t>(1, ceil_div(R, kRowsPerBlock)));
+  const int64_t width = (O + 2) * H + O;
+  Workspace& ws = workspace();
+  double* partial = ws.doubles(blocks * width);
+  float* scale = ws.floats(4 * H);
+  if (!partial || !scale) return last_status();
+  float *shift = scale + H, *c_gamma = scale + 2 * H, *c_beta = scale + 3 * H;
+
+  scale_shift<<<int(ceil_div(H, kThreads)), kThreads>>>(gamma, beta, mean, invstd, scale, shift, H);
+  S4J_CUDA_CHECK_LAUNCH("scale_shift");
+  backward_partials<<<blocks, kThreads>>>(dr, pre, mean, invstd, scale, shift, w2, partial, R, H, O);
+  S4J_CUDA_CHECK_LAUNCH("backward_partials");
+  finalize_backward<<<int(ceil_div(width, kThreads)), kThreads>>>(partial, blocks, H, O, R,
+      training, dw2, db2, dgamma, dbeta, c_gamma, c_beta);
+  S4J_CUDA_CHECK_LAUNCH("finalize_backward");
+  if (R > 0) {
+    input_gradient<<<int(ceil_div(R * H, kThreads)), kThreads>>>(dr, pre, mean, invstd, scale,
+        shift, w2, c_gamma, c_beta, da, R, H, O);
+    S4J_CUDA_CHECK_LAUNCH("input_gradient");
+  }
+  if (dt) S4J_CUDA_TRY(gemm(false, false, R, Dt, H, 1.f, da, w1t, 0.f, dt));
+  if (dw1t) S4J_CUDA_TRY(gemm(true, false, H, Dt, R, 1.f, da, t, 0.f, dw1t));
+  if (Dz > 0 && B > 0) {
+    task_sum<<<int(B), kThreads>>>(da, du, N, H);
+    S4J_CUDA_CHECK_LAUNCH("task_sum");
+    if (dz) S4J_CUDA_TRY(gemm(false, false, B, Dz, H, 1.f, du, w1z, 0.f, dz));
+    if (dw1z) S4J_CUDA_TRY(gemm(true, false, H, Dz, B, 1.f, du, z, 0.f, dw1z));
+  }
+  return S4J_OK;
+}
+}

@@ -1,0 +1,238 @@
+// Tests the CPU reward decoder against a naive loop over the materialised [t ; z] concat
+// (forward), and its backward against central finite differences of that naive forward, in
+// double; the float kernel must agree with the double one.
+#include "steer4j/reward_decoder.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+int failures = 0;
+
+#define EXPECT(cond, ...)                                  \
+  do {                                                     \
+    if (!(cond)) {                                         \
+      std::printf("FAIL %s:%d: ", __FILE__, __LINE__);     \
+      std::printf(__VA_ARGS__);                            \
+      std::printf("\n");                                   \
+      ++failures;                                          \
+    }                                                      \
+  } while (0)
+
+struct Case {
+  int64_t B, N, Dt, Dz, H, O;
+  int training;
+};
+
+struct Params {
+  std::vector<double> t, z, w1t, w1z, gamma, beta, w2, b2, rmean, rvar;
+};
+
+std::vector<double> random_vector(std::mt19937_64& rng, size_t n, double lo, double hi) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+Params make_params(const Case& c, std::mt19937_64& rng) {
+  const int64_t R = c.B * c.N;
+  Params p;
+  p.t = random_vector(rng, R * c.Dt, -1, 1);
+  p.z = random_vector(rng, c.B * c.Dz, -1, 1);
+  p.w1t = random_vector(rng, c.H * c.Dt, -0.5, 0.5);
+  p.w1z = random_vector(rng, c.H * c.Dz, -0.5, 0.5);
+  p.gamma = random_vector(rng, c.H, 0.5, 1.5);
+  p.beta = random_vector(rng, c.H, -0.3, 0.3);
+  p.w2 = random_vector(rng, c.O * c.H, -0.5, 0.5);
+  p.b2 = random_vector(rng, c.O, -0.1, 0.1);
+  p.rmean = random_vector(rng, c.H, -0.2, 0.2);
+  p.rvar = random_vector(rng, c.H, 0.5, 2.0);
+  return p;
+}
+
+// Naive forward: materialise x = [t_i ; z_b], a = W1 x, BN, ReLU, W2 . h + b2.
+std::vector<double> naive_forward(const Case& c, const Params& p) {
+  const int64_t R = c.B * c.N, H = c.H, D = c.Dt + c.Dz;
+  std::vector<double> a(R * H);
+  for (int64_t i = 0; i < R; ++i) {
+    std::vector<double> x(D);
+    for (int64_t k = 0; k < c.Dt; ++k) x[k] = p.t[i * c.Dt + k];
+    for (int64_t k = 0; k < c.Dz; ++k) x[c.Dt + k] = p.z[(i / c.N) * c.Dz + k];
+    for (int64_t j = 0; j < H; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < c.Dt; ++k) s += p.w1t[j * c.Dt + k] * x[k];
+      for (int64_t k = 0; k < c.Dz; ++k) s += p.w1z[j * c.Dz + k] * x[c.Dt + k];
+      a[i * H + j] = s;
+    }
+  }
+  std::vector<double> r(R * c.O);
+  for (int64_t j = 0; j < H; ++j) {
+    double mu = 0, var = 0;
+    if (c.training) {
+      for (int64_t i = 0; i < R; ++i) mu += a[i * H + j];
+      mu /= R;
+      for (int64_t i = 0; i < R; ++i) var += (a[i * H + j] - mu) * (a[i * H + j] - mu);
+      var /= R;
+    } else {
+      mu = p.rmean[j];
+      var = p.rvar[j];
+    }
+    for (int64_t i = 0; i < R; ++i) {
+      const double h = std::max(0.0, (a[i * H + j] - mu) / std::sqrt(var + 1e-5) * p.gamma[j] + p.beta[j]);
+      a[i * H + j] = h;
+    }
+  }
+  for (int64_t i = 0; i < R; ++i)
+    for (int64_t o = 0; o < c.O; ++o) {
+      double s = p.b2[o];
+      for (int64_t j = 0; j < H; ++j) s += a[i * H + j] * p.w2[o * H + j];
+      r[i * c.O + o] = s;
+    }
+  return r;
+}
+
+template <typename T>
+std::vector<T> cast(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+template <typename T>
+struct Result {
+  std::vector<T> r, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2;
+};
+
+template <typename T, typename Fwd, typename Bwd>
+Result<T> run_kernel(Fwd fwd, Bwd bwd, const Case& c, const Params& p, const std::vector<double>& g) {
+  const int64_t R = c.B * c.N;
+  auto t = cast<T>(p.t), z = cast<T>(p.z), w1t = cast<T>(p.w1t), w1z = cast<T>(p.w1z);
+  auto gamma = cast<T>(p.gamma), beta = cast<T>(p.beta), w2 = cast<T>(p.w2), b2 = cast<T>(p.b2);
+  auto rmean = cast<T>(p.rmean), rvar = cast<T>(p.rvar), dr = cast<T>(g);
+  Result<T> out;
+  out.r.assign(R * c.O, T(0));
+  std::vector<T> pre(R * c.H), zproj(c.B * c.H), mean(c.H), invstd(c.H), da(R * c.H), du(c.B * c.H);
+  const T* zp = c.Dz ? z.data() : nullptr;
+  const T* w1zp = c.Dz ? w1z.data() : nullptr;
+  int status = fwd(t.data(), zp, w1t.data(), w1zp, gamma.data(), beta.data(), w2.data(), b2.data(),
+                   rmean.data(), rvar.data(), 0.1, 1e-5, c.training, out.r.data(), pre.data(),
+                   zproj.data(), mean.data(), invstd.data(), c.B, c.N, c.Dt, c.Dz, c.H, c.O);
+  EXPECT(status == 0, "forward status %d: %s", status, s4j_last_error());
+  out.dt.assign(R * c.Dt, T(0));
+  out.dz.assign(c.B * c.Dz, T(0));
+  out.dw1t.assign(c.H * c.Dt, T(0));
+  out.dw1z.assign(c.H * c.Dz, T(0));
+  out.dgamma.assign(c.H, T(0));
+  out.dbeta.assign(c.H, T(0));
+  out.dw2.assign(c.O * c.H, T(0));
+  out.db2.assign(c.O, T(0));
+  status = bwd(dr.data(), t.data(), zp, w1t.data(), w1zp, gamma.data(), beta.data(), w2.data(),
+               pre.data(), mean.data(), invstd.data(), c.training, out.dt.data(),
+               c.Dz ? out.dz.data() : nullptr, out.dw1t.data(), c.Dz ? out.dw1z.data() : nullptr,
+               out.dgamma.data(), out.dbeta.data(), out.dw2.data(), out.db2.data(), da.data(),
+               du.data(), c.B, c.N, c.Dt, c.Dz, c.H, c.O);
+  EXPECT(status == 0, "backward status %d: %s", status, s4j_last_error());
+  return out;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Max relative error with an absolute floor, as in deeplearning4j's GradientCheckUtil.
+template <typename A, typename B>
+double max_rel_error(const std::vector<A>& a, const std::vector<B>& b, double floor) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i], y = b[i];
+    worst = std::max(worst, std::fabs(x - y) / std::max(floor, std::max(std::fabs(x), std::fabs(y))));
+  }
+  return worst;
+}
+
+// Central differences of L = g . naive_forward(p) with respect to every entry of `v`.
+std::vector<double> numeric_gradient(const Case& c, Params& p, std::vector<double>& v,
+                                     const std::vector<double>& g) {
+  const double eps = 1e-6;
+  std::vector<double> grad(v.size());
+  for (size_t k = 0; k < v.size(); ++k) {
+    const double saved = v[k];
+    v[k] = saved + eps;
+    const double up = dot(g, naive_forward(c, p));
+    v[k] = saved - eps;
+    const double down = dot(g, naive_forward(c, p));
+    v[k] = saved;
+    grad[k] = (up - down) / (2 * eps);
+  }
+  return grad;
+}
+
+void check_case(const Case& c, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Params p = make_params(c, rng);
+  const auto g = random_vector(rng, c.B * c.N * c.O, -1, 1);
+  const auto ref = naive_forward(c, p);
+  const auto d = run_kernel<double>(s4j_rd_forward_f64, s4j_rd_backward_f64, c, p, g);
+  const auto f = run_kernel<float>(s4j_rd_forward_f32, s4j_rd_backward_f32, c, p, g);
+  std::printf("case B=%lld N=%lld Dt=%lld Dz=%lld H=%lld O=%lld training=%d\n", (long long)c.B,
+              (long long)c.N, (long long)c.Dt, (long long)c.Dz, (long long)c.H, (long long)c.O, c.training);
+  // double arithmetic, different summation order: 1e-10.
+  EXPECT(max_rel_error(d.r, ref, 1e-6) < 1e-10, "f64 forward vs naive: %g", max_rel_error(d.r, ref, 1e-6));
+  // float32 with float accumulation over H terms: 1e-4 relative, 1e-3 absolute floor.
+  EXPECT(max_rel_error(f.r, ref, 1e-3) < 1e-4, "f32 forward vs naive: %g", max_rel_error(f.r, ref, 1e-3));
+
+  struct Named { const char* name; std::vector<double>* value; const std::vector<double>* analytic; const std::vector<float>* single; };
+  std::vector<Named> checks = {{"t", &p.t, &d.dt, &f.dt}, {"w1t", &p.w1t, &d.dw1t, &f.dw1t},
+                               {"gamma", &p.gamma, &d.dgamma, &f.dgamma}, {"beta", &p.beta, &d.dbeta, &f.dbeta},
+                               {"w2", &p.w2, &d.dw2, &f.dw2}, {"b2", &p.b2, &d.db2, &f.db2}};
+  if (c.Dz) {
+    checks.push_back({"z", &p.z, &d.dz, &f.dz});
+    checks.push_back({"w1z", &p.w1z, &d.dw1z, &f.dw1z});
+  }
+  for (auto& check : checks) {
+    const auto numeric = numeric_gradient(c, p, *check.value, g);
+    // Central differences, eps 1e-6, in double: the absolute error is ~1e-10 (rounding of L ~ 1
+    // over 2 eps), hence the 1e-3 floor under the 1e-6 relative bound.
+    const double e64 = max_rel_error(*check.analytic, numeric, 1e-3);
+    const double e32 = max_rel_error(*check.single, *check.analytic, 1e-3);
+    EXPECT(e64 < 1e-6, "d%s f64 vs finite differences: %g", check.name, e64);
+    EXPECT(e32 < 2e-4, "d%s f32 vs f64: %g", check.name, e32);
+  }
+}
+
+void check_errors() {
+  float x = 0;
+  int status = s4j_rd_forward_f32(nullptr, nullptr, &x, nullptr, &x, &x, &x, &x, nullptr, nullptr,
+                                  0.1, 1e-5, 1, &x, &x, &x, &x, &x, 1, 1, 1, 0, 1, 1);
+  EXPECT(status == S4J_E_ARGUMENT, "NULL t must be refused, got %d", status);
+  EXPECT(std::string(s4j_last_error()).find("NULL") != std::string::npos, "message: %s", s4j_last_error());
+  status = s4j_rd_forward_f32(&x, nullptr, &x, nullptr, &x, &x, &x, &x, nullptr, nullptr, 0.1,
+                              1e-5, 1, &x, &x, &x, &x, &x, 1, 1, 1, 0, 0, 1);
+  EXPECT(status == S4J_E_ARGUMENT, "H=0 must be refused, got %d", status);
+}
+
+}  // namespace
+
+int main() {
+  for (int threads : {1, 2, 3}) {
+    s4j_set_num_threads(threads);
+    check_case({3, 4, 5, 3, 6, 1, 1}, 1);   // odd sizes, conditioned
+    check_case({2, 6, 4, 0, 5, 2, 1}, 2);   // unconditioned, two outputs (DPL)
+    check_case({1, 1, 3, 2, 4, 1, 0}, 3);   // one row, evaluation statistics
+    check_case({4, 3, 7, 5, 9, 3, 0}, 4);   // evaluation, three outputs
+    check_case({5, 2, 2, 2, 3, 1, 1}, 5);
+  }
+  check_errors();
+  if (failures) {
+    std::printf("%d failure(s)\n", failures);
+    return 1;
+  }
+  std::printf("all reward decoder checks passed\n");
+  return 0;
+}
