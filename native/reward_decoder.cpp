@@ -53,17 +53,19 @@ inline void reduce_partials(const std::vector<double>& partials, int n, int64_t 
     for (int64_t j = 0; j < len; ++j) out[j] += partials[id * len + j];
 }
 
-// r_i = relu(pre_i * scale + shift) . W2^T + b2 for rows [begin, end).
+// r_i = relu((pre_i - mean) * scale + beta) . W2^T + b2 for rows [begin, end). (Subtracting
+// the mean first, rather than folding it into a shift, avoids cancellation when invstd is
+// large, e.g. a batch whose rows agree.)
 template <typename T>
-void output_layer(const T* pre, const T* scale, const T* shift, const T* w2, const T* b2, T* r,
-                  int64_t begin, int64_t end, int64_t H, int64_t O) {
+void output_layer(const T* pre, const T* mean, const T* scale, const T* beta, const T* w2,
+                  const T* b2, T* r, int64_t begin, int64_t end, int64_t H, int64_t O) {
   for (int64_t i = begin; i < end; ++i) {
     const T* a = pre + i * H;
     for (int64_t o = 0; o < O; ++o) {
       const T* w = w2 + o * H;
       T acc = 0;
 #pragma omp simd reduction(+ : acc)
-      for (int64_t j = 0; j < H; ++j) acc += std::max(a[j] * scale[j] + shift[j], T(0)) * w[j];
+      for (int64_t j = 0; j < H; ++j) acc += std::max((a[j] - mean[j]) * scale[j] + beta[j], T(0)) * w[j];
       r[i * O + o] = acc + b2[o];
     }
   }
@@ -113,7 +115,7 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
     }
   }
 
-  std::vector<T> scale(H), shift(H);
+  std::vector<T> scale(H);
   if (training) {
     std::vector<double> sum(H), sq(H);
     reduce_partials(partial_sum, nt, H, sum.data());
@@ -123,10 +125,10 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
       const double var = std::max(sq[j] / R - mu * mu, 0.0);
       mean[j] = T(mu);
       invstd[j] = T(1.0 / std::sqrt(var + eps));
-      if (running_mean && running_var && R > 1) {
-        running_mean[j] = T((1 - momentum) * running_mean[j] + momentum * mu);
+      if (running_mean) running_mean[j] = T((1 - momentum) * running_mean[j] + momentum * mu);
+      // The unbiased variance of one row is 0/0: PyTorch would store NaN; we keep the old value.
+      if (running_var && R > 1)
         running_var[j] = T((1 - momentum) * running_var[j] + momentum * var * R / (R - 1));
-      }
     }
   } else {
     for (int64_t j = 0; j < H; ++j) {
@@ -134,10 +136,7 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
       invstd[j] = T(1.0 / std::sqrt(double(running_var[j]) + eps));
     }
   }
-  for (int64_t j = 0; j < H; ++j) {
-    scale[j] = gamma[j] * invstd[j];
-    shift[j] = beta[j] - mean[j] * scale[j];
-  }
+  for (int64_t j = 0; j < H; ++j) scale[j] = gamma[j] * invstd[j];
 
   // Pass 2: normalise, ReLU, output layer.
   const int nr = static_cast<int>(std::min<int64_t>(threads(), R));
@@ -145,7 +144,7 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
   {
     int64_t i0, i1;
     block(R, omp_get_thread_num(), nr, i0, i1);
-    output_layer(pre, scale.data(), shift.data(), w2, b2, r, i0, i1, H, d.O);
+    output_layer(pre, mean, scale.data(), beta, w2, b2, r, i0, i1, H, d.O);
   }
   return S4J_OK;
 }
@@ -160,11 +159,8 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
     return fail(S4J_E_ARGUMENT, "reward_decoder_backward: an input or workspace pointer is NULL");
   const int64_t R = d.rows(), H = d.H, O = d.O;
 
-  std::vector<T> scale(H), shift(H);
-  for (int64_t j = 0; j < H; ++j) {
-    scale[j] = gamma[j] * invstd[j];
-    shift[j] = beta[j] - mean[j] * scale[j];
-  }
+  std::vector<T> scale(H);
+  for (int64_t j = 0; j < H; ++j) scale[j] = gamma[j] * invstd[j];
 
   // Pass A: dW2, db2, dgamma, dbeta (sums over rows), recomputing h from pre. Sums run in
   // float over blocks of kFlush rows (vectorised), then flush into double partials.
@@ -195,11 +191,12 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
       }
 #pragma omp simd
       for (int64_t j = 0; j < H; ++j) {
-        const T x = a[j] * scale[j] + shift[j];
+        const T centred = a[j] - mean[j];
+        const T x = centred * scale[j] + beta[j];
         const bool positive = x > T(0);
         const T dx = positive ? dh[j] : T(0);
         h[j] = positive ? x : T(0);
-        acc_gamma[j] += dx * ((a[j] - mean[j]) * invstd[j]);
+        acc_gamma[j] += dx * (centred * invstd[j]);
         acc_beta[j] += dx;
       }
       for (int64_t o = 0; o < O; ++o) {
@@ -256,9 +253,9 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
         }
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          const T x = a[j] * scale[j] + shift[j];
-          const T dx = x > T(0) ? dh[j] : T(0);
-          const T xhat = (a[j] - mean[j]) * invstd[j];
+          const T centred = a[j] - mean[j];
+          const T dx = centred * scale[j] + beta[j] > T(0) ? dh[j] : T(0);
+          const T xhat = centred * invstd[j];
           out[j] = scale[j] * (dx - c_beta[j] - xhat * c_gamma[j]);
         }
         if (u) {

@@ -38,7 +38,7 @@ __global__ void add_latent_and_stats(float* pre, const float* zproj, double* par
 __global__ void finalize_stats(const double* partial, int blocks, const float* gamma,
                                const float* beta, float* running_mean, float* running_var,
                                double momentum, double eps, int training, float* mean,
-                               float* invstd, float* scale, float* shift, int64_t R, int64_t H) {
+                               float* invstd, float* scale, int64_t R, int64_t H) {
   const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= H) return;
   double mu, var;
@@ -50,10 +50,10 @@ __global__ void finalize_stats(const double* partial, int blocks, const float* g
     }
     mu = sum / R;
     var = fmax(sq / R - mu * mu, 0.0);
-    if (running_mean && running_var && R > 1) {
-      running_mean[j] = float((1 - momentum) * running_mean[j] + momentum * mu);
+    if (running_mean) running_mean[j] = float((1 - momentum) * running_mean[j] + momentum * mu);
+    // The unbiased variance of one row is 0/0: PyTorch would store NaN; we keep the old value.
+    if (running_var && R > 1)
       running_var[j] = float((1 - momentum) * running_var[j] + momentum * var * R / (R - 1));
-    }
   } else {
     mu = running_mean[j];
     var = running_var[j];
@@ -61,19 +61,22 @@ __global__ void finalize_stats(const double* partial, int blocks, const float* g
   mean[j] = float(mu);
   invstd[j] = float(1.0 / sqrt(var + eps));
   scale[j] = gamma[j] * invstd[j];
-  shift[j] = beta[j] - mean[j] * scale[j];
 }
 
-__global__ void scale_shift(const float* gamma, const float* beta, const float* mean,
-                            const float* invstd, float* scale, float* shift, int64_t H) {
+__global__ void compute_scale(const float* gamma, const float* invstd, float* scale, int64_t H) {
   const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= H) return;
   scale[j] = gamma[j] * invstd[j];
-  shift[j] = beta[j] - mean[j] * scale[j];
 }
 
-// One warp per row: r[i, o] = relu(pre_i * scale + shift) . W2[o] + b2[o].
-__global__ void output_layer(const float* pre, const float* scale, const float* shift,
+// BN + ReLU input: (a - mean) * gamma * invstd + beta (the mean subtracted first: no
+// cancellation when invstd is large).
+__device__ inline float bn(float a, const float* mean, const float* scale, const float* beta, int64_t j) {
+  return (a - mean[j]) * scale[j] + beta[j];
+}
+
+// One warp per row: r[i, o] = relu(bn(pre_i)) . W2[o] + b2[o].
+__global__ void output_layer(const float* pre, const float* mean, const float* scale, const float* beta,
                              const float* w2, const float* b2, float* r, int64_t R, int64_t H,
                              int64_t O) {
   const int64_t i = int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
@@ -83,7 +86,7 @@ __global__ void output_layer(const float* pre, const float* scale, const float* 
   for (int64_t o = 0; o < O; ++o) {
     float acc = 0;
     for (int64_t j = lane; j < H; j += 32)
-      acc += fmaxf(a[j] * scale[j] + shift[j], 0.f) * w2[o * H + j];
+      acc += fmaxf(bn(a[j], mean, scale, beta, j), 0.f) * w2[o * H + j];
     acc = warp_sum(acc);
     if (lane == 0) r[i * O + o] = acc + b2[o];
   }
@@ -91,7 +94,7 @@ __global__ void output_layer(const float* pre, const float* scale, const float* 
 
 // Per block of rows: partial dW2 [O, H], dgamma [H], dbeta [H] and db2 [O] (double).
 __global__ void backward_partials(const float* dr, const float* pre, const float* mean,
-                                  const float* invstd, const float* scale, const float* shift,
+                                  const float* invstd, const float* scale, const float* beta,
                                   const float* w2, double* partial, int64_t R, int64_t H,
                                   int64_t O) {
   const int64_t i0 = int64_t(blockIdx.x) * kRowsPerBlock;
@@ -103,12 +106,12 @@ __global__ void backward_partials(const float* dr, const float* pre, const float
     for (int64_t o = 0; o < O; ++o) {
       double acc_w2 = 0;
       for (int64_t i = i0; i < i1; ++i)
-        acc_w2 += double(dr[i * O + o]) * fmaxf(pre[i * H + j] * scale[j] + shift[j], 0.f);
+        acc_w2 += double(dr[i * O + o]) * fmaxf(bn(pre[i * H + j], mean, scale, beta, j), 0.f);
       out[o * H + j] = acc_w2;
     }
     for (int64_t i = i0; i < i1; ++i) {
       const float a = pre[i * H + j];
-      if (a * scale[j] + shift[j] <= 0.f) continue;
+      if (bn(a, mean, scale, beta, j) <= 0.f) continue;
       float dh = 0;
       for (int64_t o = 0; o < O; ++o) dh += dr[i * O + o] * w2[o * H + j];
       acc_gamma += double(dh) * ((a - mean[j]) * invstd[j]);
@@ -147,7 +150,7 @@ __global__ void finalize_backward(const double* partial, int blocks, int64_t H, 
 
 // da = scale * (dx - mean(dx) - xhat * mean(dx * xhat)) (evaluation: scale * dx).
 __global__ void input_gradient(const float* dr, const float* pre, const float* mean,
-                               const float* invstd, const float* scale, const float* shift,
+                               const float* invstd, const float* scale, const float* beta,
                                const float* w2, const float* c_gamma, const float* c_beta,
                                float* da, int64_t R, int64_t H, int64_t O) {
   const int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -155,7 +158,7 @@ __global__ void input_gradient(const float* dr, const float* pre, const float* m
   const int64_t i = k / H, j = k % H;
   const float a = pre[k];
   float dx = 0;
-  if (a * scale[j] + shift[j] > 0.f)
+  if (bn(a, mean, scale, beta, j) > 0.f)
     for (int64_t o = 0; o < O; ++o) dx += dr[i * O + o] * w2[o * H + j];
   const float xhat = (a - mean[j]) * invstd[j];
   da[k] = scale[j] * (dx - c_beta[j] - xhat * c_gamma[j]);
@@ -199,18 +202,17 @@ int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, co
   const int blocks = int(ceil_div(R, kRowsPerBlock));
   Workspace& ws = workspace();
   double* partial = ws.doubles(2 * blocks * H);
-  float* scale = ws.floats(2 * H);
+  float* scale = ws.floats(H);
   if (!partial || !scale) return last_status();
-  float* shift = scale + H;
 
   S4J_CUDA_TRY(gemm(false, true, R, H, Dt, 1.f, t, w1t, 0.f, pre));
   if (Dz > 0) S4J_CUDA_TRY(gemm(false, true, B, H, Dz, 1.f, z, w1z, 0.f, zproj));
   add_latent_and_stats<<<blocks, kThreads>>>(pre, zproj, partial, R, N, H, Dz, training);
   S4J_CUDA_CHECK_LAUNCH("add_latent_and_stats");
   finalize_stats<<<int(ceil_div(H, kThreads)), kThreads>>>(partial, blocks, gamma, beta,
-      running_mean, running_var, momentum, eps, training, mean, invstd, scale, shift, R, H);
+      running_mean, running_var, momentum, eps, training, mean, invstd, scale, R, H);
   S4J_CUDA_CHECK_LAUNCH("finalize_stats");
-  output_layer<<<int(ceil_div(R, kThreads / 32)), kThreads>>>(pre, scale, shift, w2, b2, r, R, H, O);
+  output_layer<<<int(ceil_div(R, kThreads / 32)), kThreads>>>(pre, mean, scale, beta, w2, b2, r, R, H, O);
   S4J_CUDA_CHECK_LAUNCH("output_layer");
   return S4J_OK;
 }
@@ -228,20 +230,20 @@ int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, co
   const int64_t width = (O + 2) * H + O;
   Workspace& ws = workspace();
   double* partial = ws.doubles(blocks * width);
-  float* scale = ws.floats(4 * H);
+  float* scale = ws.floats(3 * H);
   if (!partial || !scale) return last_status();
-  float *shift = scale + H, *c_gamma = scale + 2 * H, *c_beta = scale + 3 * H;
+  float *c_gamma = scale + H, *c_beta = scale + 2 * H;
 
-  scale_shift<<<int(ceil_div(H, kThreads)), kThreads>>>(gamma, beta, mean, invstd, scale, shift, H);
-  S4J_CUDA_CHECK_LAUNCH("scale_shift");
-  backward_partials<<<blocks, kThreads>>>(dr, pre, mean, invstd, scale, shift, w2, partial, R, H, O);
+  compute_scale<<<int(ceil_div(H, kThreads)), kThreads>>>(gamma, invstd, scale, H);
+  S4J_CUDA_CHECK_LAUNCH("compute_scale");
+  backward_partials<<<blocks, kThreads>>>(dr, pre, mean, invstd, scale, beta, w2, partial, R, H, O);
   S4J_CUDA_CHECK_LAUNCH("backward_partials");
   finalize_backward<<<int(ceil_div(width, kThreads)), kThreads>>>(partial, blocks, H, O, R,
       training, dw2, db2, dgamma, dbeta, c_gamma, c_beta);
   S4J_CUDA_CHECK_LAUNCH("finalize_backward");
   if (R > 0) {
     input_gradient<<<int(ceil_div(R * H, kThreads)), kThreads>>>(dr, pre, mean, invstd, scale,
-        shift, w2, c_gamma, c_beta, da, R, H, O);
+        beta, w2, c_gamma, c_beta, da, R, H, O);
     S4J_CUDA_CHECK_LAUNCH("input_gradient");
   }
   if (dt) S4J_CUDA_TRY(gemm(false, false, R, Dt, H, 1.f, da, w1t, 0.f, dt));

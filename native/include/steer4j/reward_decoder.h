@@ -7,8 +7,9 @@
  * projected once per task and broadcast instead of materialising the [R, Dt + Dz] concat.
  * Dz = 0 (z, w1z NULL) gives the unconditioned decoder of BTL / DPL.
  * BN (BatchNorm1d over the R rows): gamma, beta [H]; training = 1 normalises with the batch
- * statistics (biased variance) and, when running_mean / running_var are not NULL and R > 1,
- * updates them with `momentum` (unbiased variance), as PyTorch does; training = 0 normalises
+ * statistics (biased variance) and updates running_mean / running_var (when not NULL) with
+ * `momentum` and the unbiased variance, as PyTorch does (except that one row, whose unbiased
+ * variance is undefined, leaves running_var unchanged); training = 0 normalises
  * with running_mean / running_var. W2 is [O, H], b2 [O], r [R, O].
  *
  * Saved for backward (caller-owned): pre [R, H] = W1 . [t ; z] before BN, mean and invstd [H]

@@ -1,6 +1,7 @@
 package org.steer4j.kernels;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -34,7 +35,7 @@ public final class Tape {
    */
   public Tensor record(Node node, Tensor value, List<Tensor> inputs) {
     Tensor output = value.detach().requires_grad_(true);
-    entries.add(new Entry(node, output, List.copyOf(inputs)));
+    entries.add(new Entry(node, output, Collections.unmodifiableList(new ArrayList<>(inputs))));
     return output;
   }
 

@@ -1,12 +1,16 @@
 package org.steer4j.runtime;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Writes files so that a reader (or a crash) never sees half of one: write a temporary sibling,
@@ -26,14 +30,10 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
     try {
-      try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
-          OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
-        writer.write(new java.io.BufferedOutputStream(out, 1 << 16) {
-          @Override
-          public void close() throws IOException {
-            flush();
-          }
-        });
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        BufferedOutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        writer.write(out);
+        out.flush();
         channel.force(true);
       }
       try {
@@ -47,9 +47,6 @@ public final class AtomicFiles {
   }
 
   public static void writeString(Path target, String content) throws IOException {
-    write(target, out -> {
-      out.write(content.getBytes(StandardCharsets.UTF_8));
-      out.flush();
-    });
+    write(target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
   }
 }
