@@ -14,13 +14,19 @@ import picocli.CommandLine.Command;
       "Few-shot steerable alignment on the JVM: reward models (BTL, DPL, NP-BTL) and policies",
       "(DPO, NP-DPO) that adapt to a user from a handful of their choices, with no gradient step."
     },
-    subcommands = {SmokeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ExperimentCommand.class, SmokeCommand.class, CommandLine.HelpCommand.class})
 public final class Steer4j implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The version of this build, from the jar manifest ("dev" when run from classes). */
+  public static String version() {
+    String v = Steer4j.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   public static void main(String[] args) {

@@ -6,7 +6,6 @@ import picocli.CommandLine.IVersionProvider;
 final class Version implements IVersionProvider {
   @Override
   public String[] getVersion() {
-    String v = Steer4j.class.getPackage().getImplementationVersion();
-    return new String[] {"steer4j " + (v == null ? "dev" : v) + ", LibTorch 2.10.0 via JavaCPP presets 1.5.13"};
+    return new String[] {"steer4j " + Steer4j.version() + ", LibTorch 2.10.0 via JavaCPP presets 1.5.13"};
   }
 }

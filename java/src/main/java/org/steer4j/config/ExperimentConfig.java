@@ -1,0 +1,29 @@
+package org.steer4j.config;
+
+import java.util.List;
+
+/**
+ * An experiment: one dataset, several reward models trained and evaluated on it, one report.
+ *
+ * @param models the model configs (paths relative to this file), each a {@link RewardConfig};
+ *     the experiment's run, runtime, data and eval sections replace theirs
+ * @param modelOverrides key=value overrides applied to every model config (e.g.
+ *     "train.steps=100")
+ * @param curves plot the reward curves r(y) inferred per user type (1-D options only)
+ * @param curveContexts C of the context pairs the curves are inferred from
+ */
+public record ExperimentConfig(
+    RunConfig run, RuntimeConfig runtime, DataConfig data, EvalConfig eval, List<String> models,
+    List<String> modelOverrides, boolean curves, List<Integer> curveContexts) {
+  public ExperimentConfig {
+    models = List.copyOf(models);
+    modelOverrides = modelOverrides == null ? List.of() : List.copyOf(modelOverrides);
+    curveContexts = curveContexts == null ? List.of() : List.copyOf(curveContexts);
+    Checks.require(!models.isEmpty(), "models: list at least one model config");
+  }
+
+  public static ExperimentConfig defaults() {
+    return new ExperimentConfig(new RunConfig("experiment", "outputs"), RuntimeConfig.defaults(), DataConfig.defaults(),
+        EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10));
+  }
+}

@@ -1,0 +1,118 @@
+package org.steer4j.data;
+
+import static org.bytedeco.pytorch.global.torch.from_blob;
+import static org.bytedeco.pytorch.global.torch.stack;
+
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.config.SamplerConfig;
+import org.steer4j.config.SamplerConfig.ContextMode;
+
+/**
+ * Draws batches of tasks as the reference does (method.md section 1): each task a user (label
+ * drawn uniformly, or a mixture) and T distinct rows of the split on which that user has a
+ * preference; C drawn once per batch; the C context pairs either a random subset of the targets
+ * shared by the batch (positions, as the reference) or C further rows of the same user.
+ *
+ * <p>Features are gathered with one {@code index_select} from a [N, 2, D] copy of the dataset
+ * made once.
+ */
+public final class TaskSampler {
+  private final Users users;
+  private final Split split;
+  private final SamplerConfig config;
+  private final Tensor pairs;  // [N, 2, D]
+
+  public TaskSampler(PairsDataset data, Users users, Split split, SamplerConfig config) {
+    this(stack(new TensorVector(data.featuresA(), data.featuresB()), 1), users, split, config);
+  }
+
+  /** Shares an already stacked [N, 2, D] feature tensor (e.g. between train and val samplers). */
+  public TaskSampler(Tensor pairs, Users users, Split split, SamplerConfig config) {
+    this.users = users;
+    this.split = split;
+    this.config = config;
+    this.pairs = pairs;
+  }
+
+  public Tensor pairs() {
+    return pairs;
+  }
+
+  public SamplerConfig config() {
+    return config;
+  }
+
+  /** A batch with C ~ Uniform{min..max}. */
+  public Batch sample(Rng rng) {
+    return sample(rng, rng.nextInt(config.minContext(), config.maxContext()), config.batchSize());
+  }
+
+  /** A batch of {@code tasks} tasks with exactly {@code contexts} context pairs. */
+  public Batch sample(Rng rng, int contexts, int tasks) {
+    int t = config.targets();
+    boolean subset = config.context() == ContextMode.SUBSET;
+    if (subset && contexts > t) throw new IllegalArgumentException("C = " + contexts + " exceeds T = " + t);
+    User[] who = new User[tasks];
+    int[][] rows = new int[tasks][];
+    int[][] contextRows = new int[tasks][];
+    long[] targetIndex = new long[tasks * t];
+    long[] choice = new long[tasks * t];
+    for (int b = 0; b < tasks; ++b) {
+      who[b] = users.draw(rng);
+      int[] eligible = users.rows(split, who[b]);
+      int need = subset ? t : t + contexts;
+      if (eligible.length < need) {
+        throw new DatasetException(split.key() + " split has " + eligible.length + " usable pairs for user "
+            + who[b].name() + ", a task needs " + need);
+      }
+      int[] drawn = rng.sample(eligible, need);
+      rows[b] = java.util.Arrays.copyOf(drawn, t);
+      contextRows[b] = subset ? null : java.util.Arrays.copyOfRange(drawn, t, need);
+      for (int j = 0; j < t; ++j) {
+        targetIndex[b * t + j] = rows[b][j];
+        choice[b * t + j] = users.choice(who[b], rows[b][j], rng);
+      }
+    }
+    // Drawn after the tasks, so that batches drawn from the same generator state share their
+    // users, rows and choices whatever C is (evaluation compares C values on equal targets).
+    int[] contextIndex = subset ? rng.sample(t, contexts) : null;
+    long d = pairs.size(2);
+    Tensor targets = gather(targetIndex).view(tasks, t, 2, d);
+    Tensor choices = longs(choice).view(tasks, t);
+    Tensor context, contextChoices;
+    if (subset) {
+      long[] positions = new long[contexts];
+      for (int c = 0; c < contexts; ++c) positions[c] = contextIndex[c];
+      Tensor pos = longs(positions);
+      context = targets.index_select(1, pos);
+      contextChoices = choices.index_select(1, pos);
+    } else {
+      long[] index = new long[tasks * contexts];
+      long[] cc = new long[tasks * contexts];
+      for (int b = 0; b < tasks; ++b) {
+        for (int c = 0; c < contexts; ++c) {
+          index[b * contexts + c] = contextRows[b][c];
+          cc[b * contexts + c] = users.choice(who[b], contextRows[b][c], rng);
+        }
+      }
+      context = gather(index).view(tasks, contexts, 2, d);
+      contextChoices = longs(cc).view(tasks, contexts);
+    }
+    return new Batch(targets, choices, context, contextChoices, contextIndex, who, rows);
+  }
+
+  private Tensor gather(long[] rows) {
+    return pairs.index_select(0, longs(rows));
+  }
+
+  static Tensor longs(long[] values) {
+    if (values.length == 0) return org.steer4j.runtime.Tensors.empty(new TensorOptions(ScalarType.Long), 0);
+    try (LongPointer p = new LongPointer(values)) {
+      return from_blob(p, new long[] {values.length}, new TensorOptions(ScalarType.Long)).clone();
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package org.steer4j.reward;
+
+import static org.bytedeco.pytorch.global.torch.log;
+import static org.bytedeco.pytorch.global.torch.randn;
+import static org.bytedeco.pytorch.global.torch.softplus;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.steer4j.config.ModelConfig;
+import org.steer4j.config.ModelConfig.Latent;
+import org.steer4j.data.Batch;
+import org.steer4j.kernels.Tape;
+import org.steer4j.nn.ContextEncoder;
+import org.steer4j.nn.Mlp;
+import org.steer4j.nn.RewardDecoder;
+
+/**
+ * BTL, DPL and NP-BTL as one network (method.md section 2): a target encoder over each option
+ * alone, an optional NP context encoder giving one latent z per task, the reward decoder
+ * (conditioned on z when there is one; the fused native op by default) and a choice head.
+ *
+ * <ul>
+ *   <li>BTL: no context, BTL head. DPL: no context, mean-variance or categorical head.
+ *   <li>NP-BTL: context encoder + BTL head; deterministic z, or stochastic q(z|C) with S
+ *       reparameterised samples and KL(q(z|T) || q(z|C)) in training (posterior mean at
+ *       evaluation).
+ * </ul>
+ */
+public final class RewardNet extends Module {
+  private final ModelConfig config;
+  private final long inputWidth;
+  private final Mlp targetEncoder;
+  private final ContextEncoder contextEncoder;
+  private final RewardDecoder decoder;
+  private final ChoiceHead head;
+
+  /**
+   * @param inputWidth D, the width of an option's features
+   * @param bf16 run the wide input layers (over raw D-wide features) in bfloat16
+   */
+  public RewardNet(long inputWidth, ModelConfig config, TensorOptions options, boolean bf16) {
+    super("RewardNet");
+    this.config = config;
+    this.inputWidth = inputWidth;
+    long h = config.hidden();
+    targetEncoder = config.targetEncoder() == ModelConfig.Encoder.MLP
+        ? new Mlp(inputWidth, h, h, options)
+        : Mlp.linear(inputWidth, h, options);
+    targetEncoder.bf16InputLayer(bf16);
+    register_module("target_encoder", targetEncoder);
+    if (config.conditional()) {
+      contextEncoder = new ContextEncoder(inputWidth, config, options);
+      contextEncoder.bf16InputLayer(bf16);
+      register_module("context_encoder", contextEncoder);
+    } else {
+      contextEncoder = null;
+    }
+    head = ChoiceHead.of(config);
+    decoder = new RewardDecoder(h, config.conditional() ? h : 0, h, head.outputs(), config.fusedDecoder(), options);
+    register_module("decoder", decoder);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public long inputWidth() {
+    return inputWidth;
+  }
+
+  public ChoiceHead head() {
+    return head;
+  }
+
+  /**
+   * log P(choice) {@code [S, B, T, 2]} for the batch's targets given its context, and the KL
+   * term (training with a stochastic latent; else null).
+   */
+  public record Output(Tensor logp, Tensor kl) {}
+
+  public Output forward(Batch batch, Tape tape) {
+    Tensor targets = batch.targets();                          // [B, T, 2, D]
+    long b = targets.size(0), t = targets.size(1);
+    Tensor encoded = targetEncoder.forward(targets).view(b, 2 * t, config.hidden());
+    Tensor z = null, kl = null;
+    long samples = 1;
+    if (contextEncoder != null) {
+      Tensor params = contextEncoder.forward(batch.context(), batch.contextChoices());
+      if (config.latent() == Latent.DETERMINISTIC) {
+        z = params;
+      } else {
+        Tensor[] q = meanStd(params);
+        if (is_training()) {
+          samples = config.latentSamples();
+          Tensor eps = randn(new long[] {samples, b, config.hidden()}, new TensorOptions(q[0].scalar_type()));
+          z = q[0].unsqueeze(0).add(q[1].unsqueeze(0).mul(eps)).reshape(samples * b, config.hidden());
+          Tensor[] qt = meanStd(contextEncoder.forward(targets, batch.choices()));
+          kl = klNormal(qt[0], qt[1], q[0], q[1]);
+        } else {
+          z = q[0];
+        }
+      }
+    }
+    if (samples > 1) {
+      encoded = encoded.unsqueeze(0).expand(samples, b, 2 * t, config.hidden()).reshape(samples * b, 2 * t, config.hidden());
+    }
+    Tensor r = decoder.forward(encoded, z, tape);             // [S*B, 2T, O]
+    Tensor logp = head.logProbs(r.view(samples, b, t, 2, head.outputs()));
+    return new Output(logp, kl);
+  }
+
+  /** The latent of a user from context pairs {@code [B, C, 2, D]}: z, or the posterior mean. */
+  public Tensor latent(Tensor context, Tensor choices) {
+    if (contextEncoder == null) return null;
+    Tensor params = contextEncoder.forward(context, choices);
+    return config.latent() == Latent.DETERMINISTIC ? params : params.narrow(-1, 0, config.hidden());
+  }
+
+  /** Decoder outputs {@code [B, M, O]} for options {@code [B, M, D]} given z {@code [B, H]} (or null). */
+  public Tensor decode(Tensor options, Tensor z) {
+    return decoder.forward(targetEncoder.forward(options), z, null);
+  }
+
+  private Tensor[] meanStd(Tensor params) {
+    long h = config.hidden();
+    return new Tensor[] {params.narrow(-1, 0, h), softplus(params.narrow(-1, h, h)).add(new Scalar(1e-6))};
+  }
+
+  /** KL(N(m1, s1^2) || N(m2, s2^2)) summed over dimensions, averaged over tasks. */
+  static Tensor klNormal(Tensor m1, Tensor s1, Tensor m2, Tensor s2) {
+    Tensor var1 = s1.mul(s1), var2 = s2.mul(s2), d = m1.sub(m2);
+    Tensor kl = log(s2.div(s1)).add(var1.add(d.mul(d)).div(var2.mul(new Scalar(2)))).sub(new Scalar(0.5));
+    return kl.sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()).mean();
+  }
+}

@@ -1,0 +1,144 @@
+package org.steer4j.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.steer4j.config.Configs;
+import org.steer4j.config.ExperimentConfig;
+import org.steer4j.config.RewardConfig;
+import org.steer4j.config.RunConfig;
+import org.steer4j.eval.AccuracyRow;
+import org.steer4j.eval.Plots;
+import org.steer4j.eval.Results;
+import org.steer4j.eval.RewardCurves;
+import org.steer4j.eval.RewardEvaluator;
+import org.steer4j.reward.RewardData;
+import org.steer4j.reward.RewardNet;
+import org.steer4j.run.MetricsLog;
+import org.steer4j.run.RunDirectory;
+import org.steer4j.run.RunLog;
+import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.Native;
+
+/**
+ * The reward experiment (the README's main job): make or load the data once, train every model
+ * of the experiment, evaluate each (its best validation checkpoint) at every C on the same test
+ * tasks, and write into the run directory {@code results.csv}, {@code report.md} with markdown
+ * tables, and PNG plots. Each model trains in {@code models/<name>/} with its own effective
+ * config, metrics and checkpoints; rerunning on the same directory ({@code --resume}) continues
+ * unfinished training from its last checkpoint.
+ */
+public final class RewardExperiment {
+  private final ExperimentConfig config;
+  private final Path configDir;
+  private final RunDirectory run;
+  private final RunLog log;
+
+  public RewardExperiment(ExperimentConfig config, Path configDir, RunDirectory run) {
+    this.config = config;
+    this.configDir = configDir;
+    this.run = run;
+    this.log = run.log();
+  }
+
+  /** The effective config of each model: its file, the overrides, then the experiment's shared sections. */
+  public List<RewardConfig> modelConfigs() {
+    List<RewardConfig> out = new ArrayList<>();
+    for (String file : config.models()) {
+      RewardConfig m = Configs.load(RewardConfig.class, configDir.resolve(file), config.modelOverrides());
+      out.add(new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), config.data(),
+          m.sampler(), m.model(), m.train(), config.eval()));
+    }
+    long distinct = out.stream().map(c -> c.run().name()).distinct().count();
+    if (distinct != out.size()) throw new IllegalArgumentException("models: every model config needs its own run.name");
+    return out;
+  }
+
+  public List<AccuracyRow> run() throws IOException {
+    long started = System.nanoTime();
+    Native.init(config.runtime().threads());
+    List<RewardConfig> models = modelConfigs();
+    RewardData data = RewardData.load(config.data());
+    log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
+
+    List<AccuracyRow> rows = new ArrayList<>();
+    Map<String, RewardNet> trained = new LinkedHashMap<>();
+    Map<String, String> summaries = new LinkedHashMap<>();
+    for (RewardConfig m : models) {
+      String name = m.run().name();
+      Path dir = run.path().resolve("models").resolve(name);
+      Files.createDirectories(dir.resolve("checkpoints"));
+      Configs.save(m, dir.resolve("config.yaml"));
+      long t0 = System.nanoTime();
+      RewardTrainer.Result result;
+      try (MetricsLog metrics = new MetricsLog(dir.resolve("metrics.jsonl"))) {
+        truncateMetricsForResume(dir);
+        result = new RewardTrainer(m, data, dir.resolve("checkpoints"))
+            .listen(Listeners.metrics(metrics))
+            .listen(Listeners.progress(name))
+            .listen(Listeners.log(log, name))
+            .train();
+      }
+      double trainSeconds = (System.nanoTime() - t0) / 1e9;
+      RewardNet net = RewardTrainer.network(m, data.pairs().width());
+      Checkpoints.load(result.best(), net, null);
+      List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval());
+      rows.addAll(r);
+      trained.put(name, net);
+      summaries.put(name, String.format(Locale.ROOT, "%d steps in %.1f s (%.1f ms/step median), best validation loss %.4f at step %d",
+          result.steps(), trainSeconds, medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep()));
+      for (AccuracyRow a : r) {
+        if (a.label().equals("all")) log.info(String.format(Locale.ROOT, "%s: C=%d accuracy %.1f +- %.1f %%", name, a.context(), a.accuracy(), a.sem()));
+      }
+    }
+
+    Results.writeCsv(run.file("results.csv"), rows);
+    Path plots = run.path().resolve("plots");
+    List<String> images = new ArrayList<>();
+    for (String label : Results.labels(rows)) {
+      Path png = plots.resolve("accuracy_" + label.replaceAll("[^A-Za-z0-9_-]", "_") + ".png");
+      Plots.accuracyVsContext(rows, label, png);
+      images.add(run.path().relativize(png).toString());
+    }
+    if (config.curves()) {
+      for (Path png : RewardCurves.plot(trained, data, config.curveContexts(), config.eval().seed(), plots)) {
+        images.add(run.path().relativize(png).toString());
+      }
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds));
+    log.info("experiment done in %.1f s: %s, %s", seconds, run.file("results.csv"), run.file("report.md"));
+    return rows;
+  }
+
+  private static void truncateMetricsForResume(Path dir) throws IOException {
+    Path last = Checkpoints.resolve(dir.resolve("checkpoints").resolve("last"));
+    if (last == null) return;
+    var state = new com.fasterxml.jackson.databind.ObjectMapper().readValue(last.resolve("state.json").toFile(), Checkpoints.State.class);
+    MetricsLog.truncateAfter(dir.resolve("metrics.jsonl"), state.step());
+  }
+
+  static double medianStepMs(Path metrics) throws IOException {
+    double[] ms = MetricsLog.read(metrics).stream().filter(r -> r.path("split").asText().equals("train") && r.has("step_ms"))
+        .mapToDouble(r -> r.path("step_ms").asDouble()).sorted().toArray();
+    return ms.length == 0 ? Double.NaN : ms[ms.length / 2];
+  }
+
+  private String report(RewardData data, List<AccuracyRow> rows, Map<String, String> summaries, List<String> images, double seconds) {
+    StringBuilder sb = new StringBuilder("# Reward experiment: ").append(config.run().name()).append("\n\n");
+    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %d threads%n- evaluation: test split, %d batches x %d tasks,"
+        + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, Native.threads(),
+        config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
+    sb.append("\n## Training\n\n");
+    summaries.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
+    sb.append("\n## Accuracy\n").append(Results.markdown(rows));
+    sb.append("\n## Plots\n\n");
+    for (String image : images) sb.append("![").append(image).append("](").append(image).append(")\n\n");
+    return sb.toString();
+  }
+}

@@ -1,0 +1,205 @@
+package org.steer4j.train;
+
+import static org.bytedeco.pytorch.global.torch.manual_seed;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Adam;
+import org.bytedeco.pytorch.AdamOptions;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.config.Configs;
+import org.steer4j.config.RewardConfig;
+import org.steer4j.config.RuntimeConfig.Precision;
+import org.steer4j.config.TrainConfig;
+import org.steer4j.data.Batch;
+import org.steer4j.data.Rng;
+import org.steer4j.data.Split;
+import org.steer4j.data.TaskSampler;
+import org.steer4j.kernels.Tape;
+import org.steer4j.reward.ModelCard;
+import org.steer4j.reward.RewardData;
+import org.steer4j.reward.RewardLoss;
+import org.steer4j.reward.RewardNet;
+
+/**
+ * The reward-model training recipe (BTL, DPL, NP-BTL): sample a batch of tasks, forward,
+ * pairwise NLL (+ KL), backward through LibTorch and the fused decoder, Adam / AdamW step;
+ * validate periodically and keep the best validation-loss checkpoint; save a resumable last
+ * checkpoint.
+ *
+ * <p>Every step's randomness (tasks, C, context positions, dropout, latent noise) derives from
+ * (seed, step), so resuming from the last checkpoint continues exactly as the uninterrupted run.
+ */
+public final class RewardTrainer {
+  private final RewardConfig config;
+  private final RewardData data;
+  private final Path checkpoints;
+  private final List<TrainingListener> listeners = new ArrayList<>();
+
+  public RewardTrainer(RewardConfig config, RewardData data, Path checkpoints) {
+    this.config = config;
+    this.data = data;
+    this.checkpoints = checkpoints;
+  }
+
+  public RewardTrainer listen(TrainingListener listener) {
+    listeners.add(listener);
+    return this;
+  }
+
+  /** What a finished training left behind. */
+  public record Result(Path best, Path last, long steps, double bestValLoss, long bestStep) {}
+
+  /** Builds the network a config describes, for data of width {@code inputWidth}. */
+  public static RewardNet network(RewardConfig c, long inputWidth) {
+    return new RewardNet(inputWidth, c.model(), new TensorOptions(ScalarType.Float), c.runtime().dtype() == Precision.BFLOAT16);
+  }
+
+  public Result train() {
+    long seed = config.runtime().seed();
+    manual_seed(seed);  // initial weights
+    RewardNet net = network(config, data.pairs().width());
+    Optimizer optimizer = optimizer(net, config.train());
+    Tensor pairs = stackedPairs();
+    TaskSampler train = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler());
+    TaskSampler val = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
+    long total = config.train().totalSteps(data.pairs().rows(Split.TRAIN).length, config.sampler().batchSize());
+
+    Path lastDir = checkpoints.resolve("last"), bestDir = checkpoints.resolve("best");
+    long start = 1;
+    double bestLoss = Double.POSITIVE_INFINITY;
+    long bestStep = 0;
+    Path resumeFrom = Checkpoints.resolve(lastDir);
+    if (resumeFrom != null) {
+      Checkpoints.State s = Checkpoints.load(resumeFrom, net, optimizer);
+      start = s.step() + 1;
+      bestLoss = s.bestValLoss();
+      bestStep = s.bestStep();
+    }
+    for (TrainingListener l : listeners) l.onStart(start, total);
+    for (long step = start; step <= total; ++step) {
+      Map<String, Double> metrics;
+      try (PointerScope scope = new PointerScope()) {
+        metrics = step(net, optimizer, train, Rng.derive(seed, "train", step));
+      }
+      for (TrainingListener l : listeners) l.onStep(step, metrics);
+      boolean validate = step % config.train().valEvery() == 0 || step == total;
+      if (validate) {
+        Map<String, Double> v = validate(net, val);
+        boolean best = v.get("loss") < bestLoss;
+        if (best) {
+          bestLoss = v.get("loss");
+          bestStep = step;
+          Checkpoints.save(bestDir, net, null, new Checkpoints.State(step, total, bestLoss, bestStep), card(step));
+        }
+        for (TrainingListener l : listeners) l.onValidation(step, v, best);
+      }
+      if (step % config.train().checkpointEvery() == 0 || step == total) {
+        Checkpoints.save(lastDir, net, optimizer, new Checkpoints.State(step, total, bestLoss, bestStep), card(step));
+      }
+    }
+    for (TrainingListener l : listeners) l.onEnd(total);
+    return new Result(bestDir, lastDir, total, bestLoss, bestStep);
+  }
+
+  /** The dataset's pairs as one [N, 2, D] tensor (bfloat16 in bf16 runs: half the gather traffic). */
+  private Tensor stackedPairs() {
+    Tensor p = org.bytedeco.pytorch.global.torch.stack(new org.bytedeco.pytorch.TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
+    return config.runtime().dtype() == Precision.BFLOAT16 ? p.to(ScalarType.BFloat16) : p;
+  }
+
+  private Map<String, Double> step(RewardNet net, Optimizer optimizer, TaskSampler sampler, Rng rng) {
+    long started = System.nanoTime();
+    Batch batch = sampler.sample(rng);
+    manual_seed(rng.nextLong());  // dropout and latent noise of this step
+    net.train(true);
+    optimizer.zero_grad();
+    Tape tape = new Tape();
+    RewardNet.Output out = net.forward(batch, tape);
+    RewardLoss.Parts parts = RewardLoss.of(out, batch.choices(), config.model().betaKl());
+    tape.backward(parts.loss());
+    optimizer.step();
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", parts.loss().item_double());
+    m.put("nll", parts.nll().item_double());
+    if (parts.kl() != null) m.put("kl", parts.kl().item_double());
+    try (NoGradGuard guard = new NoGradGuard()) {
+      Accuracy acc = accuracy(out.logp(), batch);
+      m.put("accuracy", acc.all());
+      if (!Double.isNaN(acc.unseen())) m.put("unseen_accuracy", acc.unseen());
+    }
+    m.put("context", (double) batch.contextCount());
+    m.put("step_ms", (System.nanoTime() - started) / 1e6);
+    return m;
+  }
+
+  /** Mean loss and accuracy over the fixed validation batches, in evaluation mode. */
+  private Map<String, Double> validate(RewardNet net, TaskSampler sampler) {
+    net.eval();
+    double loss = 0, accuracy = 0, unseen = 0;
+    int unseenCount = 0, n = config.train().valBatches();
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int i = 0; i < n; ++i) {
+        try (PointerScope scope = new PointerScope()) {
+          Batch batch = sampler.sample(Rng.derive(config.runtime().seed(), "validation", i));
+          RewardNet.Output out = net.forward(batch, null);
+          loss += RewardLoss.of(out, batch.choices(), 0).nll().item_double();
+          Accuracy acc = accuracy(out.logp(), batch);
+          accuracy += acc.all();
+          if (!Double.isNaN(acc.unseen())) {
+            unseen += acc.unseen();
+            ++unseenCount;
+          }
+        }
+      }
+    }
+    net.train(true);
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", loss / n);
+    m.put("accuracy", accuracy / n);
+    if (unseenCount > 0) m.put("unseen_accuracy", unseen / unseenCount);
+    return m;
+  }
+
+  record Accuracy(double all, double unseen) {}
+
+  /** Accuracy over all targets and over the targets that are not context pairs. */
+  static Accuracy accuracy(Tensor logp, Batch batch) {
+    Tensor correct = RewardLoss.predictions(logp).eq(batch.choices().unsqueeze(0)).to(ScalarType.Float);  // [S, B, T]
+    double all = correct.mean().item_double();
+    int t = batch.targetCount();
+    long[] unseen = java.util.stream.IntStream.range(0, t).filter(j -> !batch.inContext(j)).asLongStream().toArray();
+    if (unseen.length == 0) return new Accuracy(all, Double.NaN);
+    Tensor index = org.bytedeco.pytorch.global.torch.tensor(unseen);
+    return new Accuracy(all, correct.index_select(2, index).mean().item_double());
+  }
+
+  static Optimizer optimizer(RewardNet net, TrainConfig t) {
+    if (t.optimizer() == TrainConfig.Optimizer.ADAMW) {
+      AdamWOptions o = new AdamWOptions(t.lr());
+      o.eps().put(t.eps());
+      o.weight_decay().put(t.weightDecay());
+      return new AdamW(net.parameters(), o);
+    }
+    AdamOptions o = new AdamOptions(t.lr());
+    o.eps().put(t.eps());
+    o.weight_decay().put(t.weightDecay());
+    return new Adam(net.parameters(), o);
+  }
+
+  private String card(long step) {
+    return Configs.toYaml(new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(), data.description(),
+        config.runtime().seed(), step, org.steer4j.cli.Steer4j.version()));
+  }
+
+}
