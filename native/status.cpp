@@ -2,7 +2,11 @@
 #include "steer4j/status.h"
 #include "internal.h"
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
@@ -11,6 +15,20 @@
 namespace {
 thread_local std::string last_error;
 std::atomic<int> num_threads{1};
+
+// The presets map two OpenBLAS builds with the same soname (libopenblas.so.0 and
+// libopenblas_nolapack.so.0); LibTorch's GEMMs run on one, ours may bind to the other. Each has
+// its own thread pool, so we set the thread count of every OpenBLAS in the process.
+int set_openblas_threads(struct dl_phdr_info* info, size_t, void* data) {
+  const char* name = info->dlpi_name;
+  if (!name || !std::strstr(name, "openblas")) return 0;
+  if (void* handle = dlopen(name, RTLD_NOW | RTLD_NOLOAD)) {
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(handle, "openblas_set_num_threads"))) set(*static_cast<int*>(data));
+    dlclose(handle);
+  }
+  return 0;
+}
 }  // namespace
 
 namespace s4j {
@@ -33,7 +51,11 @@ extern "C" {
 
 const char* s4j_last_error(void) { return last_error.c_str(); }
 
-void s4j_set_num_threads(int threads) { num_threads.store(std::max(1, threads)); }
+void s4j_set_num_threads(int threads) {
+  int n = std::max(1, threads);
+  num_threads.store(n);
+  dl_iterate_phdr(set_openblas_threads, &n);
+}
 
 int s4j_get_num_threads(void) { return num_threads.load(); }
 

@@ -21,9 +21,9 @@ extern "C" {
 /* Message of the last failure on the calling thread ("" if none). */
 const char* s4j_last_error(void);
 
-/* Threads used by the CPU kernels' OpenMP regions (>= 1). Set together with LibTorch's
- * intra-op threads and OpenBLAS's threads by the Java runtime: oversubscription made small
- * steps 30x slower on 2 cores. */
+/* Threads used by the CPU kernels' OpenMP regions and by OpenBLAS (>= 1). The Java runtime
+ * sets them together with LibTorch's intra-op threads: oversubscription made small steps 30x
+ * slower on 2 cores. */
 void s4j_set_num_threads(int threads);
 int s4j_get_num_threads(void);
 

@@ -47,7 +47,9 @@ public final class Tape {
 
   /** Backpropagates a scalar loss through LibTorch ops and recorded native ops alike. */
   public void backward(Tensor loss) {
-    loss.backward();
+    // Keep the graph while native ops remain: their inputs' graphs may share parts with the
+    // loss's own graph (e.g. a KL term over the same encoder outputs).
+    loss.backward(new Tensor(), new BoolOptional(!entries.isEmpty()), false, new org.bytedeco.pytorch.TensorArrayRefOptional());
     for (int k = entries.size() - 1; k >= 0; --k) {
       Entry entry = entries.get(k);
       Tensor gradient = entry.output().grad();

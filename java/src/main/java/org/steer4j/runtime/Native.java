@@ -5,7 +5,7 @@ import static org.bytedeco.pytorch.global.torch.set_num_threads;
 
 import java.io.IOException;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.bytedeco.pytorch.global.torch;
 import org.steer4j.kernels.NativeKernels;
 
@@ -42,8 +42,11 @@ public final class Native {
         // cores (a small step ran 30x slower); libgomp reads this once, when it loads.
         if (ProcessEnv.getenv("OMP_WAIT_POLICY") == null) ProcessEnv.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+        // LibTorch brings the preset's libopenblas_nolapack (soname libopenblas.so.0), the one
+        // OpenBLAS of the process: its GEMMs, our kernels' and the thread count we set. (Loading
+        // the openblas class too would map a second OpenBLAS with its own thread pool.)
         Loader.load(torch.class);
-        Loader.load(openblas.class);
+        Loader.load(openblas_nolapack.class);
       } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
         throw new NativeLoadException(
             "could not load LibTorch / OpenBLAS from the JavaCPP presets for platform "
@@ -81,8 +84,7 @@ public final class Native {
       }
       if (threads != n) {
         set_num_threads(n);
-        openblas.blas_set_num_threads(n);
-        NativeKernels.s4j_set_num_threads(n);
+        NativeKernels.s4j_set_num_threads(n);  // our OpenMP threads and OpenBLAS's pool
         threads = n;
       }
     }

@@ -25,7 +25,6 @@ import org.steer4j.data.Batch;
 import org.steer4j.data.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
-import org.steer4j.kernels.Tape;
 import org.steer4j.reward.ModelCard;
 import org.steer4j.reward.RewardData;
 import org.steer4j.reward.RewardLoss;
@@ -86,11 +85,12 @@ public final class RewardTrainer {
       bestLoss = s.bestValLoss();
       bestStep = s.bestStep();
     }
+    RewardStep stepper = new RewardStep(net, optimizer, train, config.model().betaKl());
     for (TrainingListener l : listeners) l.onStart(start, total);
     for (long step = start; step <= total; ++step) {
       Map<String, Double> metrics;
       try (PointerScope scope = new PointerScope()) {
-        metrics = step(net, optimizer, train, Rng.derive(seed, "train", step));
+        metrics = stepper.run(Rng.derive(seed, "train", step));
       }
       for (TrainingListener l : listeners) l.onStep(step, metrics);
       boolean validate = step % config.train().valEvery() == 0 || step == total;
@@ -118,31 +118,6 @@ public final class RewardTrainer {
     return config.runtime().dtype() == Precision.BFLOAT16 ? p.to(ScalarType.BFloat16) : p;
   }
 
-  private Map<String, Double> step(RewardNet net, Optimizer optimizer, TaskSampler sampler, Rng rng) {
-    long started = System.nanoTime();
-    Batch batch = sampler.sample(rng);
-    manual_seed(rng.nextLong());  // dropout and latent noise of this step
-    net.train(true);
-    optimizer.zero_grad();
-    Tape tape = new Tape();
-    RewardNet.Output out = net.forward(batch, tape);
-    RewardLoss.Parts parts = RewardLoss.of(out, batch.choices(), config.model().betaKl());
-    tape.backward(parts.loss());
-    optimizer.step();
-    Map<String, Double> m = new LinkedHashMap<>();
-    m.put("loss", parts.loss().item_double());
-    m.put("nll", parts.nll().item_double());
-    if (parts.kl() != null) m.put("kl", parts.kl().item_double());
-    try (NoGradGuard guard = new NoGradGuard()) {
-      Accuracy acc = accuracy(out.logp(), batch);
-      m.put("accuracy", acc.all());
-      if (!Double.isNaN(acc.unseen())) m.put("unseen_accuracy", acc.unseen());
-    }
-    m.put("context", (double) batch.contextCount());
-    m.put("step_ms", (System.nanoTime() - started) / 1e6);
-    return m;
-  }
-
   /** Mean loss and accuracy over the fixed validation batches, in evaluation mode. */
   private Map<String, Double> validate(RewardNet net, TaskSampler sampler) {
     net.eval();
@@ -154,7 +129,7 @@ public final class RewardTrainer {
           Batch batch = sampler.sample(Rng.derive(config.runtime().seed(), "validation", i));
           RewardNet.Output out = net.forward(batch, null);
           loss += RewardLoss.of(out, batch.choices(), 0).nll().item_double();
-          Accuracy acc = accuracy(out.logp(), batch);
+          RewardStep.Accuracy acc = RewardStep.accuracy(out.logp(), batch);
           accuracy += acc.all();
           if (!Double.isNaN(acc.unseen())) {
             unseen += acc.unseen();
@@ -171,20 +146,8 @@ public final class RewardTrainer {
     return m;
   }
 
-  record Accuracy(double all, double unseen) {}
-
-  /** Accuracy over all targets and over the targets that are not context pairs. */
-  static Accuracy accuracy(Tensor logp, Batch batch) {
-    Tensor correct = RewardLoss.predictions(logp).eq(batch.choices().unsqueeze(0)).to(ScalarType.Float);  // [S, B, T]
-    double all = correct.mean().item_double();
-    int t = batch.targetCount();
-    long[] unseen = java.util.stream.IntStream.range(0, t).filter(j -> !batch.inContext(j)).asLongStream().toArray();
-    if (unseen.length == 0) return new Accuracy(all, Double.NaN);
-    Tensor index = org.bytedeco.pytorch.global.torch.tensor(unseen);
-    return new Accuracy(all, correct.index_select(2, index).mean().item_double());
-  }
-
-  static Optimizer optimizer(RewardNet net, TrainConfig t) {
+  /** Adam or AdamW with the recipe's learning rate, eps and weight decay. */
+  public static Optimizer optimizer(RewardNet net, TrainConfig t) {
     if (t.optimizer() == TrainConfig.Optimizer.ADAMW) {
       AdamWOptions o = new AdamWOptions(t.lr());
       o.eps().put(t.eps());
