@@ -83,14 +83,8 @@ public final class TaskSampler {
     long d = pairs.size(2);
     Tensor targets = gather(targetIndex).view(tasks, t, 2, d);
     Tensor choices = longs(choice).view(tasks, t);
-    Tensor context, contextChoices;
-    if (subset) {
-      long[] positions = new long[contexts];
-      for (int c = 0; c < contexts; ++c) positions[c] = contextIndex[c];
-      Tensor pos = longs(positions);
-      context = targets.index_select(1, pos);
-      contextChoices = choices.index_select(1, pos);
-    } else {
+    Tensor context = null, contextChoices = null;  // a subset is read in place (Batch.contextRows)
+    if (!subset) {
       long[] index = new long[tasks * contexts];
       long[] cc = new long[tasks * contexts];
       for (int b = 0; b < tasks; ++b) {

@@ -1,17 +1,15 @@
 package org.steer4j.nn;
 
-import static org.bytedeco.pytorch.global.torch.cat;
-import static org.bytedeco.pytorch.global.torch.where;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.ModelConfig;
 import org.steer4j.config.ModelConfig.Aggregator;
 import org.steer4j.config.ModelConfig.Encoder;
+import org.steer4j.data.PairRows;
 
 /**
  * The NP context encoder: each context pair ordered [chosen ; rejected] (2D) -> inner encoder
@@ -45,20 +43,14 @@ public final class ContextEncoder extends Module {
     inner.bf16InputLayer(enabled);
   }
 
-  /**
-   * Latent parameters for context pairs {@code pairs [B, C, 2, D]} with choices {@code choices
-   * [B, C]} (0 = the first option was chosen).
-   */
-  public Tensor forward(Tensor pairs, Tensor choices) {
-    long b = pairs.size(0), c = pairs.size(1);
+  /** Latent parameters [B, H] (or [B, 2H]) for the context pairs of each of B tasks. */
+  public Tensor forward(PairRows pairs) {
+    long b = pairs.tasks(), c = pairs.pairs();
     Tensor aggregate;
     if (c == 0) {
-      aggregate = zeros(new long[] {b, hidden}, new TensorOptions(pairs.scalar_type()));
+      aggregate = zeros(new long[] {b, hidden}, new TensorOptions(ScalarType.Float));
     } else {
-      Tensor a = pairs.select(2, 0), bb = pairs.select(2, 1);          // [B, C, D]
-      Tensor firstChosen = choices.eq(new Scalar(0)).unsqueeze(-1);    // [B, C, 1]
-      Tensor chosen = where(firstChosen, a, bb), rejected = where(firstChosen, bb, a);
-      Tensor x = inner.forward(cat(new TensorVector(chosen, rejected), -1));  // [B, C, H]
+      Tensor x = inner.forwardConcat(pairs.chosenFeatures(), pairs.rejectedFeatures()).view(b, c, hidden);
       if (attention != null) x = attention.forward(x);
       aggregate = aggregator == Aggregator.MEAN ? x.mean(1) : x.sum(1);
     }

@@ -37,7 +37,15 @@ public final class Mlp extends Module {
   }
 
   public Tensor forward(Tensor x) {
-    Tensor h = first.forward(x);
+    return rest(first.forward(x));
+  }
+
+  /** The MLP on [left ; right] without materialising the concatenation. */
+  public Tensor forwardConcat(Tensor left, Tensor right) {
+    return rest(first.forwardConcat(left, right));
+  }
+
+  private Tensor rest(Tensor h) {
     return second == null ? h : second.forward(relu(h));
   }
 

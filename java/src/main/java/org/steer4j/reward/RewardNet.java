@@ -87,7 +87,7 @@ public final class RewardNet extends Module {
     Tensor z = null, kl = null;
     long samples = 1;
     if (contextEncoder != null) {
-      Tensor params = contextEncoder.forward(batch.context(), batch.contextChoices());
+      Tensor params = contextEncoder.forward(batch.contextRows());
       if (config.latent() == Latent.DETERMINISTIC) {
         z = params;
       } else {
@@ -96,7 +96,7 @@ public final class RewardNet extends Module {
           samples = config.latentSamples();
           Tensor eps = randn(new long[] {samples, b, config.hidden()}, new TensorOptions(q[0].scalar_type()));
           z = q[0].unsqueeze(0).add(q[1].unsqueeze(0).mul(eps)).reshape(samples * b, config.hidden());
-          Tensor[] qt = meanStd(contextEncoder.forward(targets, batch.choices()));
+          Tensor[] qt = meanStd(contextEncoder.forward(batch.targetRows()));
           kl = klNormal(qt[0], qt[1], q[0], q[1]);
         } else {
           z = q[0];
@@ -114,7 +114,7 @@ public final class RewardNet extends Module {
   /** The latent of a user from context pairs {@code [B, C, 2, D]}: z, or the posterior mean. */
   public Tensor latent(Tensor context, Tensor choices) {
     if (contextEncoder == null) return null;
-    Tensor params = contextEncoder.forward(context, choices);
+    Tensor params = contextEncoder.forward(org.steer4j.data.PairRows.of(context, choices));
     return config.latent() == Latent.DETERMINISTIC ? params : params.narrow(-1, 0, config.hidden());
   }
 
