@@ -102,6 +102,11 @@ float* Workspace::floats(int64_t count) {
   return static_cast<float*>(grow(float_buffer, float_capacity, count * int64_t(sizeof(float))));
 }
 
+unsigned long long* Workspace::words(int64_t count) {
+  return static_cast<unsigned long long*>(
+      grow(word_buffer, word_capacity, count * int64_t(sizeof(unsigned long long))));
+}
+
 Workspace& workspace() { return global_workspace; }
 
 int gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

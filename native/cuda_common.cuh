@@ -29,12 +29,15 @@ __device__ inline float warp_sum(float v) {
 struct Workspace {
   double* doubles(int64_t count);
   float* floats(int64_t count);
+  unsigned long long* words(int64_t count);  // flags and indices written by kernels
  private:
   void* grow(void*& buffer, int64_t& capacity, int64_t bytes);
   void* double_buffer = nullptr;
   int64_t double_capacity = 0;
   void* float_buffer = nullptr;
   int64_t float_capacity = 0;
+  void* word_buffer = nullptr;
+  int64_t word_capacity = 0;
 };
 Workspace& workspace();
 

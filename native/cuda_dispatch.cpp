@@ -2,6 +2,8 @@
 // a toolkit is present) so that this library never needs libcudart: on first use we dlopen it
 // from the folder this library was loaded from, and forward each call to its
 // `s4j_cuda_<name>` symbol. Without it every CUDA entry point fails with S4J_E_UNAVAILABLE.
+#include "steer4j/attention.h"
+#include "steer4j/logprob.h"
 #include "steer4j/reward_decoder.h"
 #include "internal.h"
 
@@ -105,5 +107,33 @@ int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, co
   S4J_FORWARD_TO_CUDA(s4j_rd_backward_f32_cuda, dr, t, z, w1t, w1z, gamma, beta, w2, pre, mean,
                       invstd, training, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, da, du, B,
                       N, Dt, Dz, H, O)
+}
+int s4j_logprob_forward_f32_cuda(const float* logits, const int64_t* labels, const float* mask,
+                                 float* logp, float* lse, int64_t N, int64_t L, int64_t V) {
+  S4J_FORWARD_TO_CUDA(s4j_logprob_forward_f32_cuda, logits, labels, mask, logp, lse, N, L, V)
+}
+
+int s4j_logprob_backward_f32_cuda(const float* dlogp, const float* logits, const int64_t* labels,
+                                  const float* mask, const float* lse, float* dlogits, int64_t N,
+                                  int64_t L, int64_t V) {
+  S4J_FORWARD_TO_CUDA(s4j_logprob_backward_f32_cuda, dlogp, logits, labels, mask, lse, dlogits, N, L, V)
+}
+
+int s4j_logprob_forward_bf16_cuda(const uint16_t* logits, const int64_t* labels,
+                                  const float* mask, float* logp, float* lse, int64_t N,
+                                  int64_t L, int64_t V) {
+  S4J_FORWARD_TO_CUDA(s4j_logprob_forward_bf16_cuda, logits, labels, mask, logp, lse, N, L, V)
+}
+
+int s4j_logprob_backward_bf16_cuda(const float* dlogp, const uint16_t* logits,
+                                   const int64_t* labels, const float* mask, const float* lse,
+                                   uint16_t* dlogits, int64_t N, int64_t L, int64_t V) {
+  S4J_FORWARD_TO_CUDA(s4j_logprob_backward_bf16_cuda, dlogp, logits, labels, mask, lse, dlogits, N, L, V)
+}
+
+int s4j_decode_attention_f32_cuda(const float* q, const float* k_cache, const float* v_cache,
+                                  const int64_t* lengths, double scale, float* out, int64_t N,
+                                  int64_t Hq, int64_t Hkv, int64_t Lmax, int64_t Dh) {
+  S4J_FORWARD_TO_CUDA(s4j_decode_attention_f32_cuda, q, k_cache, v_cache, lengths, scale, out, N, Hq, Hkv, Lmax, Dh)
 }
 }

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#define S4J_ABI_VERSION 1
+#define S4J_ABI_VERSION 2  // 2: log-prob and decode attention
 
 namespace s4j {
 

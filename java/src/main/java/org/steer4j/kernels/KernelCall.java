@@ -43,6 +43,35 @@ final class KernelCall {
     return t.is_contiguous() ? t : t.contiguous();
   }
 
+  /**
+   * Checks a tensor argument whose dtype is fixed ({@code type}, e.g. int64 labels) and which
+   * must live on the device of {@code reference}; returns it contiguous.
+   */
+  static Tensor arg(String op, String name, Tensor t, ScalarType type, Tensor reference, long... shape) {
+    if (t == null || !t.defined()) throw new IllegalArgumentException(op + ": " + name + " is missing");
+    if (t.scalar_type().value != type.value || t.is_cuda() != reference.is_cuda()) {
+      throw new IllegalArgumentException(
+          op + ": " + name + " is " + describe(t) + " but must be " + type
+              + (reference.is_cuda() ? " on CUDA" : " on CPU") + " (the device of the inputs)");
+    }
+    long[] actual = shape(t);
+    if (!Arrays.equals(actual, shape)) {
+      throw new IllegalArgumentException(
+          op + ": " + name + " has shape " + Arrays.toString(actual) + ", expected "
+              + Arrays.toString(shape));
+    }
+    return t.is_contiguous() ? t : t.contiguous();
+  }
+
+  /** dtype and device of a tensor, for messages: "BFloat16 on CUDA". */
+  static String describe(Tensor t) {
+    return t.scalar_type().intern() + (t.is_cuda() ? " on CUDA" : " on CPU");
+  }
+
+  static boolean is(Tensor t, ScalarType type) {
+    return t.scalar_type().value == type.value;
+  }
+
   static long[] shape(Tensor t) {
     return t.sizes().vec().get();
   }

@@ -13,9 +13,15 @@ import org.steer4j.runtime.Native;
  *
  * <p>Pointers cross as raw addresses ({@code long}, the {@code data_ptr} of contiguous tensors)
  * so a call allocates no Java objects. Callers go through the typed wrappers of this package
- * ({@link RewardDecoderOp}), which check shapes, dtypes, devices and contiguity first.
+ * ({@link RewardDecoderOp}, {@link LogProbOp}, {@link DecodeAttentionOp}), which check shapes, dtypes, devices and contiguity first.
  */
-@Platform(include = {"steer4j/status.h", "steer4j/reward_decoder.h"})
+@Platform(
+    include = {
+      "steer4j/status.h",
+      "steer4j/reward_decoder.h",
+      "steer4j/logprob.h",
+      "steer4j/attention.h"
+    })
 public final class NativeKernels {
   static {
     Native.loadLibraries();
@@ -99,4 +105,73 @@ public final class NativeKernels {
       @Cast("float*") long dw1z, @Cast("float*") long dgamma, @Cast("float*") long dbeta,
       @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long da,
       @Cast("float*") long du, long B, long N, long Dt, long Dz, long H, long O);
+
+  // --- sequence log-prob (logprob.h); bf16 logits cross as raw uint16 bits ----------------
+
+  public static native int s4j_logprob_forward_f32(
+      @Cast("const float*") long logits, @Cast("const int64_t*") long labels,
+      @Cast("const float*") long mask, @Cast("float*") long logp, @Cast("float*") long lse,
+      long N, long L, long V);
+
+  public static native int s4j_logprob_forward_f64(
+      @Cast("const double*") long logits, @Cast("const int64_t*") long labels,
+      @Cast("const double*") long mask, @Cast("double*") long logp, @Cast("double*") long lse,
+      long N, long L, long V);
+
+  public static native int s4j_logprob_forward_bf16(
+      @Cast("const uint16_t*") long logits, @Cast("const int64_t*") long labels,
+      @Cast("const float*") long mask, @Cast("float*") long logp, @Cast("float*") long lse,
+      long N, long L, long V);
+
+  public static native int s4j_logprob_forward_f32_cuda(
+      @Cast("const float*") long logits, @Cast("const int64_t*") long labels,
+      @Cast("const float*") long mask, @Cast("float*") long logp, @Cast("float*") long lse,
+      long N, long L, long V);
+
+  public static native int s4j_logprob_forward_bf16_cuda(
+      @Cast("const uint16_t*") long logits, @Cast("const int64_t*") long labels,
+      @Cast("const float*") long mask, @Cast("float*") long logp, @Cast("float*") long lse,
+      long N, long L, long V);
+
+  public static native int s4j_logprob_backward_f32(
+      @Cast("const float*") long dlogp, @Cast("const float*") long logits,
+      @Cast("const int64_t*") long labels, @Cast("const float*") long mask,
+      @Cast("const float*") long lse, @Cast("float*") long dlogits, long N, long L, long V);
+
+  public static native int s4j_logprob_backward_f64(
+      @Cast("const double*") long dlogp, @Cast("const double*") long logits,
+      @Cast("const int64_t*") long labels, @Cast("const double*") long mask,
+      @Cast("const double*") long lse, @Cast("double*") long dlogits, long N, long L, long V);
+
+  public static native int s4j_logprob_backward_bf16(
+      @Cast("const float*") long dlogp, @Cast("const uint16_t*") long logits,
+      @Cast("const int64_t*") long labels, @Cast("const float*") long mask,
+      @Cast("const float*") long lse, @Cast("uint16_t*") long dlogits, long N, long L, long V);
+
+  public static native int s4j_logprob_backward_f32_cuda(
+      @Cast("const float*") long dlogp, @Cast("const float*") long logits,
+      @Cast("const int64_t*") long labels, @Cast("const float*") long mask,
+      @Cast("const float*") long lse, @Cast("float*") long dlogits, long N, long L, long V);
+
+  public static native int s4j_logprob_backward_bf16_cuda(
+      @Cast("const float*") long dlogp, @Cast("const uint16_t*") long logits,
+      @Cast("const int64_t*") long labels, @Cast("const float*") long mask,
+      @Cast("const float*") long lse, @Cast("uint16_t*") long dlogits, long N, long L, long V);
+
+  // --- decode-step attention over a KV cache (attention.h) ---------------------------------
+
+  public static native int s4j_decode_attention_f32(
+      @Cast("const float*") long q, @Cast("const float*") long kCache,
+      @Cast("const float*") long vCache, @Cast("const int64_t*") long lengths, double scale,
+      @Cast("float*") long out, long N, long Hq, long Hkv, long Lmax, long Dh);
+
+  public static native int s4j_decode_attention_f64(
+      @Cast("const double*") long q, @Cast("const double*") long kCache,
+      @Cast("const double*") long vCache, @Cast("const int64_t*") long lengths, double scale,
+      @Cast("double*") long out, long N, long Hq, long Hkv, long Lmax, long Dh);
+
+  public static native int s4j_decode_attention_f32_cuda(
+      @Cast("const float*") long q, @Cast("const float*") long kCache,
+      @Cast("const float*") long vCache, @Cast("const int64_t*") long lengths, double scale,
+      @Cast("float*") long out, long N, long Hq, long Hkv, long Lmax, long Dh);
 }
