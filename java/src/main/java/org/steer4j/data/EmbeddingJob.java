@@ -261,7 +261,9 @@ public final class EmbeddingJob {
   }
 
   /** Refuses to resume into shards made from other inputs or settings; records the fingerprint otherwise. */
-  private void checkManifest(Path output, ObjectNode fingerprint) throws IOException {
+  private void checkManifest(Path output, ObjectNode made) throws IOException {
+    // compare as read back from JSON: a long written is an int read (LongNode != IntNode)
+    ObjectNode fingerprint = (ObjectNode) JSON.readTree(JSON.writeValueAsString(made));
     Path file = output.resolve(MANIFEST);
     if (Files.exists(file)) {
       JsonNode previous = JSON.readTree(file.toFile()).get("fingerprint");
