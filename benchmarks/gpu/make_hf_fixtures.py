@@ -21,6 +21,7 @@ adds data/fixtures/llm-hf/<family>/, which steer4j's LogitsOracleTest picks up b
 Usage: python3 benchmarks/gpu/make_hf_fixtures.py "$OUT"      (about 20 s, mostly imports)
 """
 import json
+import math
 import pathlib
 import shutil
 import sys
@@ -90,6 +91,27 @@ def randomise(model, gemma, generator):
                 p.copy_(torch.randn(p.shape, generator=generator) / p.shape[1] ** 0.5)
 
 
+def check_rope(model, config, family):
+    """Fails loudly if this transformers version ignored the llama3 rope scaling asked for."""
+    rotary = getattr(getattr(model, "model", model), "rotary_emb", None)
+    if rotary is None or not hasattr(rotary, "inv_freq"):
+        print(f"{family}: no model.rotary_emb.inv_freq to check", flush=True)
+        return
+    kwargs = FAMILIES[family][3]
+    d = kwargs.get("head_dim") or kwargs["hidden_size"] // kwargs["num_attention_heads"]
+    f = 1.0 / kwargs["rope_theta"] ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
+    s = kwargs.get("rope_scaling")
+    if s:
+        old, low, high = s["original_max_position_embeddings"], s["low_freq_factor"], s["high_freq_factor"]
+        wavelen = 2 * math.pi / f
+        smooth = (old / wavelen - low) / (high - low)
+        scaled = torch.where(wavelen > old / low, f / s["factor"], f)
+        medium = (wavelen >= old / high) & (wavelen <= old / low)
+        f = torch.where(medium, (1 - smooth) * f / s["factor"] + smooth * f, scaled)
+    gap = ((rotary.inv_freq.double() - f).abs() / f).max().item()
+    assert gap < 1e-5, f"{family}: rotary inv_freq differs from the requested rope settings by {gap:.2e}"
+
+
 def save_pretrained(model, folder, shard):
     kwargs = {} if shard is None else dict(max_shard_size=shard)
     try:
@@ -114,11 +136,19 @@ def make_family(family, root, seed):
     for i, length in enumerate(LENGTHS):
         ids[i, :length] = torch.randint(3, COMMON["vocab_size"], (length,), generator=generator)
         mask[i, :length] = 1
+    check_rope(model, config, family)
     with torch.no_grad():
-        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        # the base model's last_hidden_state is after the final norm in every transformers version
+        # (hidden_states[-1] is too in 4.x, but how it is recorded has changed over releases)
+        decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.model
+        hidden = decoder(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        head = model.get_output_embeddings().weight.float()
+        gap = ((hidden @ head.T - logits).abs().max() / logits.abs().max()).item()
+        assert gap < 1e-5, f"{family}: lm_head(last_hidden_state) differs from logits by {gap:.2e}"
     keep = mask.unsqueeze(-1).float()
-    logits = (out.logits.float() * keep).contiguous()
-    hidden = (out.hidden_states[-1].float() * keep).contiguous()
+    logits = (logits * keep).contiguous()
+    hidden = (hidden * keep).contiguous()
     save_file({"input_ids": ids, "attention_mask": mask}, str(folder / "inputs.safetensors"))
     save_file({"logits": logits, "last_hidden": hidden}, str(folder / "expected.safetensors"),
               metadata={"source": f"transformers {transformers.__version__}, torch {torch.__version__}, "

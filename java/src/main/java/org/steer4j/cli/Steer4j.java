@@ -24,6 +24,9 @@ public final class Steer4j implements Runnable {
   }
 
   public static void main(String[] args) {
+    // JavaCPP refuses new native objects once the process's resident memory passes a bound tied
+    // to -Xmx; an LLM's weights legitimately live outside the Java heap, so lift it unless set.
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
     System.exit(commandLine().execute(args));
   }
 

@@ -107,11 +107,13 @@ public record ModelConfig(
     if (family != Family.GEMMA && hidden % Math.max(heads, 1) != 0 && !node.hasNonNull("head_dim")) {
       throw new CheckpointException(where + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + " and no head_dim is given");
     }
-    JsonNode ropeParameters = node.path("rope_parameters");  // transformers 5.x
-    double theta = node.hasNonNull("rope_theta") ? node.get("rope_theta").asDouble()
-        : ropeParameters.hasNonNull("rope_theta") ? ropeParameters.get("rope_theta").asDouble() : 10000.0;
-    JsonNode scalingNode = node.hasNonNull("rope_scaling") ? node.get("rope_scaling") : ropeParameters;
-    RopeScaling scaling = RopeScaling.parse(scalingNode, where);
+    // transformers 5.x keeps theta and scaling in rope_parameters; when present it is what the model
+    // ran with (a stale rope_scaling beside it is not), otherwise the 4.x keys are.
+    JsonNode ropeParameters = node.get("rope_parameters");
+    boolean v5 = ropeParameters != null && ropeParameters.isObject();
+    double theta = v5 && ropeParameters.hasNonNull("rope_theta") ? ropeParameters.get("rope_theta").asDouble()
+        : node.hasNonNull("rope_theta") ? node.get("rope_theta").asDouble() : 10000.0;
+    RopeScaling scaling = RopeScaling.parse(v5 ? ropeParameters : node.get("rope_scaling"), where);
     // Gemma's config.json carries hidden_act "gelu" next to hidden_activation "gelu_pytorch_tanh"; the
     // model was trained with the tanh approximation, which hidden_activation names.
     String activation = node.hasNonNull("hidden_activation") ? node.get("hidden_activation").asText()

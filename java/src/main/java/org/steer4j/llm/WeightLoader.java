@@ -24,7 +24,11 @@ final class WeightLoader {
     Tensor t = source.get(name, shape);
     // to() copies when dtype or device change; clone otherwise so the model owns its weights
     Tensor converted = t.to(device, dtype.scalarType());
-    return converted.is_same(t) ? t.clone() : converted;
+    Tensor owned = converted.is_same(t) ? t.clone() : converted;
+    // Drop our handle on the source copy now rather than at the next GC: an 8B model's CPU copies
+    // would otherwise pile up to its full size (and trip JavaCPP's physical-memory limit).
+    t.close();
+    return owned;
   }
 
   /** The tensor when the layout has it (biases), else null. */

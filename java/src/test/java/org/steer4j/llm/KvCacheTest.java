@@ -49,6 +49,35 @@ class KvCacheTest {
   }
 
   @Test
+  void cachedGenerationKeepsFilmAndLoraOnEveryStep() {
+    try (PointerScope scope = new PointerScope()) {
+      DecoderLm model = fixtureModel("llama");
+      model.attachLora(new LoraConfig(2, 4, 0.0, List.of("q_proj", "v_proj", "down_proj")));
+      try (NoGradGuard guard = new NoGradGuard()) {
+        for (Tensor t : model.trainableParameters().values()) t.copy_(org.bytedeco.pytorch.global.torch.randn(t.sizes().vec().get()).mul(new org.bytedeco.pytorch.Scalar(0.3)));
+      }
+      LlmFixtures.Fixture f = new LlmFixtures.Fixture("llama", LlmFixtures.family("llama"));
+      Tensor ids = f.input("input_ids"), mask = f.input("attention_mask");
+      long h = model.config().hiddenSize();
+      List<Tensor> gammas = new java.util.ArrayList<>(), betas = new java.util.ArrayList<>();
+      for (int l = 0; l < model.config().numLayers(); ++l) {
+        gammas.add(org.bytedeco.pytorch.global.torch.randn(3, h).mul(new org.bytedeco.pytorch.Scalar(0.2)).add(new org.bytedeco.pytorch.Scalar(1)));
+        betas.add(org.bytedeco.pytorch.global.torch.randn(3, h).mul(new org.bytedeco.pytorch.Scalar(0.2)));
+      }
+      ForwardOptions adapted = ForwardOptions.DEFAULT.withFilm(FilmModulation.of(gammas, betas));
+      long[][] cached = Generator.greedy(model, ids, mask, 12, adapted, true);
+      long[][] uncached = Generator.greedy(model, ids, mask, 12, adapted, false);
+      long[][] base = Generator.greedy(model, ids, mask, 12, ForwardOptions.BASE, true);
+      boolean differs = false;
+      for (int i = 0; i < cached.length; ++i) {
+        assertArrayEquals(uncached[i], cached[i], "row " + i);
+        differs |= !java.util.Arrays.equals(base[i], cached[i]);
+      }
+      assertTrue(differs, "FiLM + LoRA should change some greedy continuation");
+    }
+  }
+
+  @Test
   void chunkedPrefillMatchesOneForward() {
     try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
       DecoderLm model = fixtureModel("llama");
