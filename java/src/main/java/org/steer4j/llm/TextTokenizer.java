@@ -13,13 +13,20 @@ import java.util.OptionalLong;
 /**
  * A Hugging Face tokenizer ({@code tokenizer.json}) run by the Rust {@code tokenizers} library
  * through DJL, whose jar carries the native library (it is unpacked to DJL's cache,
- * {@code ~/.djl.ai} or {@code $DJL_CACHE_DIR}; nothing is downloaded). Truncation and padding
+ * {@code ~/.djl.ai}, {@code $DJL_CACHE_DIR} or {@code $ENGINE_CACHE_DIR}; DJL runs in offline
+ * mode, so nothing is ever downloaded). Truncation and padding
  * are off: lengths are the caller's business. Special tokens named in
  * {@code tokenizer_config.json} (beside tokenizer.json) give {@link #bosToken()} and
  * {@link #eosToken()}.
  */
 public final class TextTokenizer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  static {
+    // Offline mode: DJL then never downloads, and takes the CPU build of the native library from
+    // its jar even on a CUDA machine (where it would otherwise look for a CUDA flavour online).
+    if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
+  }
   private final Path file;
   private final HuggingFaceTokenizer tokenizer;
   private final String bosToken, eosToken;
