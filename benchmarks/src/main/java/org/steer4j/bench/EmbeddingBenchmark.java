@@ -39,7 +39,7 @@ import org.steer4j.runtime.Native;
  * <ul>
  *   <li>{@code model=tiny}: 2 layers, hidden 64 (the test models' size: overheads dominate);
  *   <li>{@code model=100m}: 12 layers, hidden 768, 12/4 heads of 64, MLP 2048, vocab 16000,
- *       untied: 100.5M parameters (GPT-2-small class).
+ *       untied: 100.1M parameters (GPT-2-small class).
  * </ul>
  *
  * Run: see benchmarks/README.md.
