@@ -160,6 +160,26 @@ class AdaptersTest {
   }
 
   @Test
+  void loraAdaptersRoundTripInPeftLayout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      DecoderLm m = model();
+      Tensor ids = QWEN.input("input_ids"), mask = QWEN.input("attention_mask");
+      m.attachLora(new LoraConfig(4, 16, 0.1, List.of("q_proj", "v_proj")));
+      for (Tensor t : m.trainableParameters().values()) t.copy_(randn(t.sizes().vec().get()).mul(new Scalar(0.1)));
+      LoraAdapters.save(m, dir, "tiny-qwen2");
+      try (org.steer4j.io.SafeTensors st = org.steer4j.io.SafeTensors.open(dir.resolve(LoraAdapters.WEIGHTS))) {
+        assertTrue(st.contains("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"), st.names().toString());
+        assertEquals(2 * 2 * m.config().numLayers(), st.names().size());
+      }
+      DecoderLm other = model();
+      LoraConfig loaded = LoraAdapters.load(other, dir);
+      assertEquals(List.of("q_proj", "v_proj"), loaded.targets());
+      assertEquals(4.0, loaded.scaling());
+      assertEquals(0.0, diff(m.logits(ids, mask), other.logits(ids, mask)), 0.0);
+    }
+  }
+
+  @Test
   void loraDropoutActsOnlyInTrainingMode() {
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
       DecoderLm m = model();
