@@ -106,6 +106,27 @@ class AdaptersTest {
   }
 
   @Test
+  void aFreshFilmHeadIsTheIdentityAndLearnsFromTheLogits() {
+    try (PointerScope s = new PointerScope()) {
+      DecoderLm m = model();
+      Tensor ids = QWEN.input("input_ids"), mask = QWEN.input("attention_mask");
+      FilmHead head = new FilmHead(5, m.config().hiddenSize(), m.config().numLayers(), new org.bytedeco.pytorch.TensorOptions(org.bytedeco.pytorch.global.torch.ScalarType.Float));
+      Tensor z = randn(3, 5);
+      Tensor conditioned = m.logits(ids, mask, ForwardOptions.DEFAULT.withFilm(head.modulation(z)));
+      try (NoGradGuard g = new NoGradGuard()) {
+        assertEquals(0.0, diff(m.logits(ids, mask), conditioned), 1e-6, "identity initialisation");
+      }
+      conditioned.mul(conditioned).mean().backward();
+      var named = head.named_parameters(true);
+      for (long i = 0; i < named.size(); ++i) {
+        String name = named.get(i).key().getString();
+        Tensor grad = named.get(i).value().grad();
+        assertTrue(grad.defined() && grad.abs().sum().item_double() > 0, name + " gets no gradient");
+      }
+    }
+  }
+
+  @Test
   void loraTrainsOnlyItsTargetsAndStartsAsTheIdentity() {
     try (PointerScope s = new PointerScope()) {
       DecoderLm m = model();
