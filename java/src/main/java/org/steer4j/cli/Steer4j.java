@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
       "Few-shot steerable alignment on the JVM: reward models (BTL, DPL, NP-BTL) and policies",
       "(DPO, NP-DPO) that adapt to a user from a handful of their choices, with no gradient step."
     },
-    subcommands = {ExperimentCommand.class, SmokeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ExperimentCommand.class, PrepareCommand.class, EmbedCommand.class, SmokeCommand.class, CommandLine.HelpCommand.class})
 public final class Steer4j implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -30,6 +30,9 @@ public final class Steer4j implements Runnable {
   }
 
   public static void main(String[] args) {
+    // JavaCPP refuses new native objects once the process's resident memory passes a bound tied
+    // to -Xmx; an LLM's weights legitimately live outside the Java heap, so lift it unless set.
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
     System.exit(commandLine().execute(args));
   }
 
@@ -43,7 +46,8 @@ public final class Steer4j implements Runnable {
   /** User errors (bad config, bad data) get one clear line and exit code 2, not a stack trace. */
   private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     PrintWriter err = cli.getErr();
-    if (e instanceof ConfigException || e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+    if (e instanceof ConfigException || e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+        || e instanceof org.steer4j.llm.CheckpointException || e instanceof org.steer4j.llm.TokenizerException) {
       err.println("steer4j: error: " + e.getMessage());
       err.flush();
       return 2;

@@ -1,0 +1,20 @@
+package org.steer4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.steer4j.config.Configs;
+
+/** CONFIG [KEY=VALUE...] as subcommands take them: the config file is optional, overrides may come alone. */
+final class ConfigArgs {
+  private ConfigArgs() {}
+
+  static <T> T load(Class<T> type, Path config, List<String> overrides) {
+    List<String> all = new ArrayList<>(overrides);
+    if (config != null && config.toString().contains("=") && !config.toFile().exists()) {
+      all.add(0, config.toString());  // only overrides were given
+      config = null;
+    }
+    return config == null ? Configs.defaults(type, all) : Configs.load(type, config, all);
+  }
+}

@@ -1,0 +1,104 @@
+package org.steer4j.llm;
+
+import static org.bytedeco.pytorch.global.torch.tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.LongConsumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.runtime.Tensors;
+
+/**
+ * Embeddings of (prompt, response) texts as the paper makes them: the text in a chat format, EOS
+ * appended, and the final hidden state (after the last norm) at that EOS, one float32 vector of
+ * width hidden_size per text. Batches are formed from texts sorted by length, so padding stays
+ * small, and right-padded; the base model runs (no adapters, no FiLM).
+ */
+public final class Embedder {
+  private final DecoderLm model;
+  private final TextTokenizer tokenizer;
+  private final ChatFormat format;
+  private final String systemPrompt;
+  private final long eosId;
+  private final int batchSize;
+
+  public Embedder(DecoderLm model, TextTokenizer tokenizer, ChatFormat format, String systemPrompt, long eosId, int batchSize) {
+    if (batchSize <= 0) throw new IllegalArgumentException("batch size must be > 0");
+    if (eosId < 0 || eosId >= model.config().vocabSize()) {
+      throw new IllegalArgumentException("EOS id " + eosId + " is outside the model's vocabulary of " + model.config().vocabSize());
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.format = format;
+    this.systemPrompt = systemPrompt;
+    this.eosId = eosId;
+    this.batchSize = batchSize;
+  }
+
+  /** Token ids of the text of (prompt, response), without the EOS that {@link #embed} appends. */
+  public static List<long[]> encode(TextTokenizer tokenizer, ChatFormat format, String systemPrompt, List<String[]> promptResponses) {
+    List<String> texts = new ArrayList<>(promptResponses.size());
+    for (String[] pr : promptResponses) texts.add(format.render(systemPrompt, pr[0], pr[1]).text());
+    return tokenizer.encodeAll(texts, format.addSpecialTokens());
+  }
+
+  /** Token ids of (prompt, response) pairs in this embedder's format. */
+  public List<long[]> encode(List<String[]> promptResponses) {
+    return encode(tokenizer, format, systemPrompt, promptResponses);
+  }
+
+  /**
+   * Embeddings [texts, H] (float32, CPU) of token sequences (without EOS). {@code progress}
+   * receives the number of texts done after each batch.
+   */
+  public Tensor embed(List<long[]> ids, LongConsumer progress) {
+    int n = ids.size();
+    int vocab = model.config().vocabSize();
+    for (int i = 0; i < n; ++i) {
+      for (long t : ids.get(i)) {
+        if (t < 0 || t >= vocab) {
+          throw new IllegalArgumentException("token id " + t + " is outside the model's vocabulary of " + vocab
+              + ": the tokenizer does not belong to this model");
+        }
+      }
+    }
+    Tensor out = Tensors.empty(new TensorOptions(ScalarType.Float), n, model.config().hiddenSize());
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; ++i) order[i] = i;
+    Arrays.sort(order, Comparator.comparingInt((Integer i) -> ids.get(i).length).reversed());  // longest first: OOM shows at once
+    long done = 0;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int start = 0; start < n; start += batchSize) {
+        int count = Math.min(batchSize, n - start);
+        try (PointerScope scope = new PointerScope()) {
+          int width = ids.get(order[start]).length + 1;
+          long[] flat = new long[count * width], mask = new long[count * width], rows = new long[count];
+          for (int b = 0; b < count; ++b) {
+            long[] seq = ids.get(order[start + b]);
+            System.arraycopy(seq, 0, flat, b * width, seq.length);
+            flat[b * width + seq.length] = eosId;
+            Arrays.fill(mask, b * width, b * width + seq.length + 1, 1);
+            rows[b] = order[start + b];
+          }
+          Tensor idsT = tensor(flat).view(count, width).to(model.device(), ScalarType.Long);
+          Tensor maskT = tensor(mask).view(count, width).to(model.device(), ScalarType.Long);
+          Tensor h = model.lastTokenHidden(idsT, maskT, ForwardOptions.BASE).to(ScalarType.Float).cpu();
+          out.index_copy_(0, tensor(rows), h);
+        }
+        done += count;
+        if (progress != null) progress.accept(done);
+      }
+    }
+    return out;
+  }
+
+  public DecoderLm model() {
+    return model;
+  }
+}
