@@ -4,6 +4,7 @@
 // `s4j_cuda_<name>` symbol. Without it every CUDA entry point fails with S4J_E_UNAVAILABLE.
 #include "steer4j/attention.h"
 #include "steer4j/logprob.h"
+#include "steer4j/optimizer.h"
 #include "steer4j/reward_decoder.h"
 #include "internal.h"
 
@@ -135,5 +136,11 @@ int s4j_decode_attention_f32_cuda(const float* q, const float* k_cache, const fl
                                   const int64_t* lengths, double scale, float* out, int64_t N,
                                   int64_t Hq, int64_t Hkv, int64_t Lmax, int64_t Dh) {
   S4J_FORWARD_TO_CUDA(s4j_decode_attention_f32_cuda, q, k_cache, v_cache, lengths, scale, out, N, Hq, Hkv, Lmax, Dh)
+}
+
+int s4j_adam_step_f32_cuda(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                           int64_t n, double lr, double beta1, double beta2, double eps,
+                           double weight_decay, int decoupled, int64_t step) {
+  S4J_FORWARD_TO_CUDA(s4j_adam_step_f32_cuda, param, grad, exp_avg, exp_avg_sq, n, lr, beta1, beta2, eps, weight_decay, decoupled, step)
 }
 }

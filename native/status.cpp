@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstring>
@@ -60,4 +61,15 @@ void s4j_set_num_threads(int threads) {
 int s4j_get_num_threads(void) { return num_threads.load(); }
 
 int s4j_abi_version(void) { return S4J_ABI_VERSION; }
+
+// LibTorch's CPU allocator frees every tensor back to glibc, which returns blocks of the
+// dynamic mmap threshold (from 128 KiB, growing) to the kernel; a training step that allocates
+// the same few-MiB activations and gradients every step then page-faults and zero-fills them
+// every step. Serving blocks up to glibc's maximum (32 MiB) from the heap and never trimming it
+// keeps them mapped across steps: the heap settles at the step's peak.
+int s4j_tune_allocator(void) {
+  int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return ok ? S4J_OK : s4j::fail(S4J_E_ARGUMENT, "mallopt refused the allocator settings");
+}
 }

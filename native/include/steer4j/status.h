@@ -32,6 +32,10 @@ int s4j_get_num_threads(void);
  * library or the CUDA runtime it needs can't be loaded. */
 int s4j_cuda_load(const char* path);
 
+/* Keeps freed blocks up to 32 MiB in glibc's heap (no per-step page faults and zero-filling of
+ * activations and gradients). Called once by the Java runtime. */
+int s4j_tune_allocator(void);
+
 /* Version of the ABI, bumped on any signature change; Java refuses a mismatched library. */
 int s4j_abi_version(void);
 

@@ -27,11 +27,9 @@ import org.steer4j.data.PairsDataset;
 import org.steer4j.data.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.SyntheticWorld;
-import org.steer4j.data.TaskSampler;
-import org.steer4j.reward.RewardNet;
+import org.steer4j.reward.RewardData;
 import org.steer4j.runtime.Native;
 import org.steer4j.train.RewardStep;
-import org.steer4j.train.RewardTrainer;
 
 /**
  * One NP-BTL training step (sample tasks, forward, backward, Adam) at the two shapes of the
@@ -99,12 +97,7 @@ public class RewardStepBenchmark {
     } else {
       data = SyntheticWorld.generate(20000, 0);
     }
-    RewardNet net = RewardTrainer.network(c, data.width());
-    TaskSampler sampler = new TaskSampler(data, new LabelUsers(data, List.of()), Split.TRAIN, c.sampler());
-    if (dtype.equals("bfloat16")) {
-      sampler = new TaskSampler(sampler.pairs().to(ScalarType.BFloat16), new LabelUsers(data, List.of()), Split.TRAIN, c.sampler());
-    }
-    step = new RewardStep(net, RewardTrainer.optimizer(net, c.train()), sampler, 0);
+    step = RewardStep.create(c, new RewardData(data, new LabelUsers(data, List.of()), shape));
   }
 
   @Benchmark

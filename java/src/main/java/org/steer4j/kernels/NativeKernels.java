@@ -13,14 +13,15 @@ import org.steer4j.runtime.Native;
  *
  * <p>Pointers cross as raw addresses ({@code long}, the {@code data_ptr} of contiguous tensors)
  * so a call allocates no Java objects. Callers go through the typed wrappers of this package
- * ({@link RewardDecoderOp}, {@link LogProbOp}, {@link DecodeAttentionOp}), which check shapes, dtypes, devices and contiguity first.
+ * ({@link RewardDecoderOp}, {@link LogProbOp}, {@link DecodeAttentionOp}, {@link AdamStep}), which check shapes, dtypes, devices and contiguity first.
  */
 @Platform(
     include = {
       "steer4j/status.h",
       "steer4j/reward_decoder.h",
       "steer4j/logprob.h",
-      "steer4j/attention.h"
+      "steer4j/attention.h",
+      "steer4j/optimizer.h"
     })
 public final class NativeKernels {
   static {
@@ -37,6 +38,8 @@ public final class NativeKernels {
   public static native int s4j_get_num_threads();
 
   public static native int s4j_abi_version();
+
+  public static native int s4j_tune_allocator();
 
   public static native int s4j_cuda_load(String path);
 
@@ -174,4 +177,21 @@ public final class NativeKernels {
       @Cast("const float*") long q, @Cast("const float*") long kCache,
       @Cast("const float*") long vCache, @Cast("const int64_t*") long lengths, double scale,
       @Cast("float*") long out, long N, long Hq, long Hkv, long Lmax, long Dh);
+
+  // --- fused Adam / AdamW (optimizer.h) ------------------------------------------------------
+
+  public static native int s4j_adam_step_f32(
+      @Cast("float*") long param, @Cast("const float*") long grad, @Cast("float*") long expAvg,
+      @Cast("float*") long expAvgSq, long n, double lr, double beta1, double beta2, double eps,
+      double weightDecay, int decoupled, long step);
+
+  public static native int s4j_adam_step_f64(
+      @Cast("double*") long param, @Cast("const double*") long grad, @Cast("double*") long expAvg,
+      @Cast("double*") long expAvgSq, long n, double lr, double beta1, double beta2, double eps,
+      double weightDecay, int decoupled, long step);
+
+  public static native int s4j_adam_step_f32_cuda(
+      @Cast("float*") long param, @Cast("const float*") long grad, @Cast("float*") long expAvg,
+      @Cast("float*") long expAvgSq, long n, double lr, double beta1, double beta2, double eps,
+      double weightDecay, int decoupled, long step);
 }

@@ -1,5 +1,6 @@
 package org.steer4j.nn;
 
+import static org.bytedeco.pytorch.global.torch.relu;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
 import org.bytedeco.pytorch.Module;
@@ -18,7 +19,9 @@ import org.steer4j.data.PairRows;
  * With C = 0 the aggregate is the zero vector, so an empty context gives a learned prior z.
  */
 public final class ContextEncoder extends Module {
-  private final Mlp inner, outer;
+  private final PairLinear input;   // first layer, over [chosen ; rejected]
+  private final Linear innerOutput;  // second layer of the mlp encoder (null: linear)
+  private final Mlp outer;
   private final SelfAttention attention;
   private final Aggregator aggregator;
   private final long hidden;
@@ -26,10 +29,10 @@ public final class ContextEncoder extends Module {
   public ContextEncoder(long inputWidth, ModelConfig c, TensorOptions options) {
     super("ContextEncoder");
     hidden = c.hidden();
-    inner = c.contextEncoder() == Encoder.MLP
-        ? new Mlp(2 * inputWidth, c.hidden(), c.hidden(), options)
-        : Mlp.linear(2 * inputWidth, c.hidden(), options);
-    register_module("inner", inner);
+    input = new PairLinear(inputWidth, c.hidden(), options);
+    register_module("input", input);
+    innerOutput = c.contextEncoder() == Encoder.MLP ? new Linear(c.hidden(), c.hidden(), true, options) : null;
+    if (innerOutput != null) register_module("inner_output", innerOutput);
     aggregator = c.aggregator();
     attention = aggregator == Aggregator.SELF_ATTENTION ? new SelfAttention(c.hidden(), c.heads(), c.attentionDropout(), options) : null;
     if (attention != null) register_module("attention", attention);
@@ -40,7 +43,7 @@ public final class ContextEncoder extends Module {
 
   /** Runs the wide inner layer over raw features in bfloat16. */
   public void bf16InputLayer(boolean enabled) {
-    inner.bf16InputLayer(enabled);
+    input.bf16Compute(enabled);
   }
 
   /** Latent parameters [B, H] (or [B, 2H]) for the context pairs of each of B tasks. */
@@ -50,7 +53,9 @@ public final class ContextEncoder extends Module {
     if (c == 0) {
       aggregate = zeros(new long[] {b, hidden}, new TensorOptions(ScalarType.Float));
     } else {
-      Tensor x = inner.forwardConcat(pairs.chosenFeatures(), pairs.rejectedFeatures()).view(b, c, hidden);
+      Tensor x = input.forward(pairs.chosenFeatures(), pairs.rejectedFeatures());
+      if (innerOutput != null) x = innerOutput.forward(relu(x));
+      x = x.view(b, c, hidden);
       if (attention != null) x = attention.forward(x);
       aggregate = aggregator == Aggregator.MEAN ? x.mean(1) : x.sum(1);
     }

@@ -40,27 +40,6 @@ public final class Linear extends Module {
     return bias == null ? linear(x, weight) : linear(x, weight, new TensorOptional(bias));
   }
 
-  /**
-   * The layer applied to the concatenation [left ; right] without building it: the weight's
-   * two column blocks multiply each part (strided views, no copies).
-   */
-  public Tensor forwardConcat(Tensor left, Tensor right) {
-    long split = left.size(-1);
-    Tensor wl = weight.narrow(1, 0, split), wr = weight.narrow(1, split, weight.size(1) - split);
-    if (bf16Compute) {
-      wl = wl.to(ScalarType.BFloat16);
-      wr = wr.to(ScalarType.BFloat16);
-      left = left.to(ScalarType.BFloat16);
-      right = right.to(ScalarType.BFloat16);
-    } else {
-      if (left.scalar_type().value == ScalarType.BFloat16.value) left = left.to(ScalarType.Float);
-      if (right.scalar_type().value == ScalarType.BFloat16.value) right = right.to(ScalarType.Float);
-    }
-    Tensor y = linear(left, wl).add(linear(right, wr));
-    if (bf16Compute) y = y.to(ScalarType.Float);
-    return bias == null ? y : y.add(bias);
-  }
-
   public Tensor weight() {
     return weight;
   }

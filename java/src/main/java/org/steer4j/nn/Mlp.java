@@ -37,15 +37,7 @@ public final class Mlp extends Module {
   }
 
   public Tensor forward(Tensor x) {
-    return rest(first.forward(x));
-  }
-
-  /** The MLP on [left ; right] without materialising the concatenation. */
-  public Tensor forwardConcat(Tensor left, Tensor right) {
-    return rest(first.forwardConcat(left, right));
-  }
-
-  private Tensor rest(Tensor h) {
+    Tensor h = first.forward(x);
     return second == null ? h : second.forward(relu(h));
   }
 

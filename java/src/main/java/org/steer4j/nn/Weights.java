@@ -24,8 +24,17 @@ public final class Weights {
     return out;
   }
 
+  /** Parameters only, by their dotted names. */
+  public static Map<String, Tensor> parameters(Module module) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    put(out, module.named_parameters());
+    return out;
+  }
+
+  // The dict's values are references into the dict, which is a temporary: take our own handle
+  // (a new at::Tensor sharing the same storage) so the map outlives it.
   private static void put(Map<String, Tensor> out, StringTensorDict dict) {
-    for (long i = 0; i < dict.size(); ++i) out.put(dict.get(i).key().getString(), dict.get(i).value());
+    for (long i = 0; i < dict.size(); ++i) out.put(dict.get(i).key().getString(), new Tensor(dict.get(i).value()));
   }
 
   public static void save(Module module, Path file, Map<String, String> metadata) throws IOException {

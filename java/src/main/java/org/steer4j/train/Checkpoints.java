@@ -9,16 +9,13 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Optimizer;
-import org.bytedeco.pytorch.OutputArchive;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.AtomicFiles;
 
 /**
  * Checkpoint directories: {@code model.safetensors} (parameters and buffers), {@code
- * optimizer.pt} (LibTorch's archive of the optimizer state, resumable checkpoints only),
+ * optimizer.safetensors} (the optimizer's moments and step count, resumable checkpoints only),
  * {@code state.json} (the training state) and {@code model.yaml} (how to rebuild the model).
  * A checkpoint is written into a temporary sibling and swapped in by renames, so a crash never
  * leaves a half-written {@code last/} or {@code best/}.
@@ -31,18 +28,14 @@ public final class Checkpoints {
   /** Training state saved with a checkpoint. */
   public record State(long step, long totalSteps, double bestValLoss, long bestStep) {}
 
-  public static void save(Path dir, Module model, Optimizer optimizer, State state, String modelYaml) {
+  public static void save(Path dir, Module model, FusedAdam optimizer, State state, String modelYaml) {
     Path parent = dir.toAbsolutePath().getParent();
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp");
     try {
       deleteTree(tmp);
       Files.createDirectories(tmp);
       Weights.save(model, tmp.resolve("model.safetensors"), Map.of("format", "pt", "producer", "steer4j"));
-      if (optimizer != null) {
-        OutputArchive archive = new OutputArchive();
-        optimizer.save(archive);
-        archive.save_to(tmp.resolve("optimizer.pt").toString());
-      }
+      if (optimizer != null) optimizer.save(tmp.resolve("optimizer.safetensors"));
       AtomicFiles.writeString(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
       AtomicFiles.writeString(tmp.resolve("model.yaml"), modelYaml);
       Path old = parent.resolve("." + dir.getFileName() + ".old");
@@ -63,14 +56,10 @@ public final class Checkpoints {
   }
 
   /** Loads weights (and optimizer state when given) and returns the saved training state. */
-  public static State load(Path dir, Module model, Optimizer optimizer) {
+  public static State load(Path dir, Module model, FusedAdam optimizer) {
     try {
       Weights.load(model, dir.resolve("model.safetensors"));
-      if (optimizer != null) {
-        InputArchive archive = new InputArchive();
-        archive.load_from(dir.resolve("optimizer.pt").toString());
-        optimizer.load(archive);
-      }
+      if (optimizer != null) optimizer.load(dir.resolve("optimizer.safetensors"));
       return JSON.readValue(dir.resolve("state.json").toFile(), State.class);
     } catch (IOException e) {
       throw new UncheckedIOException("can't read checkpoint " + dir, e);

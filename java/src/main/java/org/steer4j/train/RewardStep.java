@@ -1,17 +1,22 @@
 package org.steer4j.train;
 
 import static org.bytedeco.pytorch.global.torch.manual_seed;
+import static org.bytedeco.pytorch.global.torch.stack;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.config.RewardConfig;
+import org.steer4j.config.RuntimeConfig.Precision;
 import org.steer4j.data.Batch;
 import org.steer4j.data.Rng;
+import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
 import org.steer4j.kernels.Tape;
+import org.steer4j.reward.RewardData;
 import org.steer4j.reward.RewardLoss;
 import org.steer4j.reward.RewardNet;
 
@@ -22,15 +27,42 @@ import org.steer4j.reward.RewardNet;
  */
 public final class RewardStep {
   private final RewardNet net;
-  private final Optimizer optimizer;
+  private final FusedAdam optimizer;
   private final TaskSampler sampler;
   private final double betaKl;
 
-  public RewardStep(RewardNet net, Optimizer optimizer, TaskSampler sampler, double betaKl) {
+  public RewardStep(RewardNet net, FusedAdam optimizer, TaskSampler sampler, double betaKl) {
     this.net = net;
     this.optimizer = optimizer;
     this.sampler = sampler;
     this.betaKl = betaKl;
+  }
+
+  /**
+   * The training step of a config on its data, as training runs it: the network initialised
+   * from the run seed, its optimizer, and the training-split sampler over the dataset's pairs
+   * stacked once into [N, 2, D] (bfloat16 in bf16 runs: half the gather traffic), gathering
+   * into a reused buffer.
+   */
+  public static RewardStep create(RewardConfig config, RewardData data) {
+    manual_seed(config.runtime().seed());  // initial weights
+    RewardNet net = RewardTrainer.network(config, data.pairs().width());
+    Tensor pairs = stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
+    if (config.runtime().dtype() == Precision.BFLOAT16) pairs = pairs.to(ScalarType.BFloat16);
+    TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
+    return new RewardStep(net, RewardTrainer.optimizer(net, config.train()), sampler, config.model().betaKl());
+  }
+
+  public RewardNet net() {
+    return net;
+  }
+
+  public FusedAdam optimizer() {
+    return optimizer;
+  }
+
+  public TaskSampler sampler() {
+    return sampler;
   }
 
   /** Runs one step; returns its metrics (loss, nll, kl, accuracy, unseen_accuracy, context, step_ms). */
@@ -39,7 +71,7 @@ public final class RewardStep {
     Batch batch = sampler.sample(rng);
     manual_seed(rng.nextLong());  // dropout and latent noise of this step
     net.train(true);
-    optimizer.zero_grad();
+    optimizer.zeroGrad();
     Tape tape = new Tape();
     RewardNet.Output out = net.forward(batch, tape);
     RewardLoss.Parts parts = RewardLoss.of(out, batch.choices(), betaKl);

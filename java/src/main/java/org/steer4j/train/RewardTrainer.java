@@ -1,6 +1,6 @@
 package org.steer4j.train;
 
-import static org.bytedeco.pytorch.global.torch.manual_seed;
+
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,12 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Adam;
-import org.bytedeco.pytorch.AdamOptions;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -22,6 +17,8 @@ import org.steer4j.config.RewardConfig;
 import org.steer4j.config.RuntimeConfig.Precision;
 import org.steer4j.config.TrainConfig;
 import org.steer4j.data.Batch;
+import org.steer4j.kernels.AdamStep;
+import org.steer4j.nn.Weights;
 import org.steer4j.data.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
@@ -66,12 +63,10 @@ public final class RewardTrainer {
 
   public Result train() {
     long seed = config.runtime().seed();
-    manual_seed(seed);  // initial weights
-    RewardNet net = network(config, data.pairs().width());
-    Optimizer optimizer = optimizer(net, config.train());
-    Tensor pairs = stackedPairs();
-    TaskSampler train = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler());
-    TaskSampler val = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
+    RewardStep stepper = RewardStep.create(config, data);
+    RewardNet net = stepper.net();
+    FusedAdam optimizer = stepper.optimizer();
+    TaskSampler val = new TaskSampler(stepper.sampler().pairs(), data.users(), Split.VAL, config.sampler());
     long total = config.train().totalSteps(data.pairs().rows(Split.TRAIN).length, config.sampler().batchSize());
 
     Path lastDir = checkpoints.resolve("last"), bestDir = checkpoints.resolve("best");
@@ -85,7 +80,6 @@ public final class RewardTrainer {
       bestLoss = s.bestValLoss();
       bestStep = s.bestStep();
     }
-    RewardStep stepper = new RewardStep(net, optimizer, train, config.model().betaKl());
     for (TrainingListener l : listeners) l.onStart(start, total);
     for (long step = start; step <= total; ++step) {
       Map<String, Double> metrics;
@@ -110,12 +104,6 @@ public final class RewardTrainer {
     }
     for (TrainingListener l : listeners) l.onEnd(total);
     return new Result(bestDir, lastDir, total, bestLoss, bestStep);
-  }
-
-  /** The dataset's pairs as one [N, 2, D] tensor (bfloat16 in bf16 runs: half the gather traffic). */
-  private Tensor stackedPairs() {
-    Tensor p = org.bytedeco.pytorch.global.torch.stack(new org.bytedeco.pytorch.TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
-    return config.runtime().dtype() == Precision.BFLOAT16 ? p.to(ScalarType.BFloat16) : p;
   }
 
   /** Mean loss and accuracy over the fixed validation batches, in evaluation mode. */
@@ -146,18 +134,10 @@ public final class RewardTrainer {
     return m;
   }
 
-  /** Adam or AdamW with the recipe's learning rate, eps and weight decay. */
-  public static Optimizer optimizer(RewardNet net, TrainConfig t) {
-    if (t.optimizer() == TrainConfig.Optimizer.ADAMW) {
-      AdamWOptions o = new AdamWOptions(t.lr());
-      o.eps().put(t.eps());
-      o.weight_decay().put(t.weightDecay());
-      return new AdamW(net.parameters(), o);
-    }
-    AdamOptions o = new AdamOptions(t.lr());
-    o.eps().put(t.eps());
-    o.weight_decay().put(t.weightDecay());
-    return new Adam(net.parameters(), o);
+  /** Adam or AdamW (fused native update) with the recipe's learning rate, eps and weight decay. */
+  public static FusedAdam optimizer(RewardNet net, TrainConfig t) {
+    boolean adamw = t.optimizer() == TrainConfig.Optimizer.ADAMW;
+    return new FusedAdam(Weights.parameters(net), new AdamStep.Settings(t.lr(), 0.9, 0.999, t.eps(), t.weightDecay(), adamw));
   }
 
   private String card(long step) {

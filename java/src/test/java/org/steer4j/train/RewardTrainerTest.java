@@ -76,6 +76,6 @@ class RewardTrainerTest {
     assertTrue(last < first, "loss " + first + " -> " + last);
     assertEquals(val.stream().mapToDouble(Double::doubleValue).min().orElseThrow(), result.bestValLoss());
     assertTrue(Files.exists(result.best().resolve("model.safetensors")) && Files.exists(result.best().resolve("model.yaml")));
-    assertTrue(Files.exists(result.last().resolve("optimizer.pt")));
+    assertTrue(Files.exists(result.last().resolve("optimizer.safetensors")));
   }
 }

@@ -1,0 +1,88 @@
+package org.steer4j.train;
+
+import static org.bytedeco.pytorch.global.torch.zeros_like;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.steer4j.io.SafeTensors;
+import org.steer4j.io.SafeTensorsException;
+import org.steer4j.kernels.AdamStep;
+
+/**
+ * Adam / AdamW (torch.optim semantics, amsgrad off) over named parameters, each updated by the
+ * fused native step ({@link AdamStep}): one pass per parameter instead of the eager update's
+ * seven with their temporaries. Its state (moments and step count) saves to and loads from
+ * safetensors, beside the model's weights.
+ */
+public final class FusedAdam {
+  private final Map<String, Tensor> params;
+  private final Map<String, Tensor> expAvg = new LinkedHashMap<>(), expAvgSq = new LinkedHashMap<>();
+  private final AdamStep.Settings settings;
+  private long steps;
+
+  /** Optimises the parameters of {@code params} that require grad. */
+  public FusedAdam(Map<String, Tensor> params, AdamStep.Settings settings) {
+    this.params = new LinkedHashMap<>();
+    params.forEach((name, p) -> {
+      if (p.requires_grad()) this.params.put(name, p);
+    });
+    this.settings = settings;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (var e : this.params.entrySet()) {
+        if (!e.getValue().is_contiguous()) throw new IllegalArgumentException("parameter '" + e.getKey() + "' is not contiguous");
+        expAvg.put(e.getKey(), zeros_like(e.getValue()));
+        expAvgSq.put(e.getKey(), zeros_like(e.getValue()));
+      }
+    }
+  }
+
+  /** Drops every gradient (as {@code zero_grad(set_to_none=True)}). */
+  public void zeroGrad() {
+    for (Tensor p : params.values()) {
+      if (p.grad().defined()) p.mutable_grad().put(new Tensor());
+    }
+  }
+
+  /** One update of every parameter that has a gradient. */
+  public void step() {
+    ++steps;
+    for (var e : params.entrySet()) {
+      Tensor g = e.getValue().grad();
+      if (!g.defined()) continue;  // unused this step, as torch skips it
+      AdamStep.apply(e.getValue(), g.contiguous(), expAvg.get(e.getKey()), expAvgSq.get(e.getKey()), settings, steps);
+    }
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  public AdamStep.Settings settings() {
+    return settings;
+  }
+
+  /** Moments as {@code exp_avg.<name>} / {@code exp_avg_sq.<name>}, the step count in the metadata. */
+  public void save(Path file) throws IOException {
+    Map<String, Tensor> state = new LinkedHashMap<>();
+    expAvg.forEach((k, v) -> state.put("exp_avg." + k, v));
+    expAvgSq.forEach((k, v) -> state.put("exp_avg_sq." + k, v));
+    SafeTensors.write(file, state, Map.of("steps", Long.toString(steps), "optimizer", settings.decoupled() ? "adamw" : "adam"));
+  }
+
+  public void load(Path file) {
+    try (SafeTensors st = SafeTensors.open(file); NoGradGuard guard = new NoGradGuard()) {
+      for (String name : params.keySet()) {
+        for (var kind : Map.of("exp_avg.", expAvg, "exp_avg_sq.", expAvgSq).entrySet()) {
+          String key = kind.getKey() + name;
+          if (!st.contains(key)) throw new SafeTensorsException(file + ": no optimizer state '" + key + "'");
+          kind.getValue().get(name).copy_(st.tensor(key));
+        }
+      }
+      steps = Long.parseLong(st.metadata().getOrDefault("steps", "0"));
+    }
+  }
+}
