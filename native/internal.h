@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#define S4J_ABI_VERSION 2  // 2: log-prob and decode attention
+#define S4J_ABI_VERSION 3  // 2: log-prob and decode attention; 3: folded target projection, Adam
 
 namespace s4j {
 

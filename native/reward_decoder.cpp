@@ -19,7 +19,7 @@ namespace s4j {
 namespace {
 
 struct Dims {
-  int64_t B, N, Dt, Dz, H, O;
+  int64_t B, N, Dt, Du, Dz, H, O;  // Du: width of the input (Dt without a projection)
   int64_t rows() const { return B * N; }
 };
 
@@ -27,10 +27,10 @@ struct Dims {
 template <typename T>
 int check(const char* op, const Dims& d, const T* t, const T* z, const T* w1t, const T* w1z,
           const T* gamma, const T* beta, const T* w2) {
-  if (d.B < 0 || d.N < 0 || d.Dt <= 0 || d.Dz < 0 || d.H <= 0 || d.O <= 0)
-    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Dz=%lld H=%lld O=%lld",
-                op, (long long)d.B, (long long)d.N, (long long)d.Dt, (long long)d.Dz,
-                (long long)d.H, (long long)d.O);
+  if (d.B < 0 || d.N < 0 || d.Dt <= 0 || d.Du <= 0 || d.Dz < 0 || d.H <= 0 || d.O <= 0)
+    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Du=%lld Dz=%lld H=%lld O=%lld",
+                op, (long long)d.B, (long long)d.N, (long long)d.Dt, (long long)d.Du,
+                (long long)d.Dz, (long long)d.H, (long long)d.O);
   if (!t || !w1t || !gamma || !beta || !w2)
     return fail(S4J_E_ARGUMENT, "%s: t, w1t, gamma, beta and w2 must not be NULL", op);
   if (d.Dz > 0 && (!z || !w1z))
@@ -73,18 +73,40 @@ void output_layer(const T* pre, const T* mean, const T* scale, const T* beta, co
 
 template <typename T>
 int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, const T* beta,
-            const T* w2, const T* b2, T* running_mean, T* running_var, double momentum,
-            double eps, int training, T* r, T* pre, T* zproj, T* mean, T* invstd, Dims d) {
+            const T* w2, const T* b2, const T* proj_w, const T* proj_b, T* running_mean,
+            T* running_var, double momentum, double eps, int training, T* r, T* pre, T* zproj,
+            T* work, T* mean, T* invstd, Dims d) {
   if (int status = check("reward_decoder_forward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
   if (!b2 || !r || !pre || !mean || !invstd || (d.Dz > 0 && !zproj))
     return fail(S4J_E_ARGUMENT, "reward_decoder_forward: an output or workspace pointer is NULL");
+  if (proj_w ? (!proj_b || !work) : d.Du != d.Dt)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: a projection needs proj_b and work; without one Du must equal Dt");
   if (!training && (!running_mean || !running_var))
     return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
   const int64_t R = d.rows(), H = d.H;
   if (R == 0) return S4J_OK;
 
-  gemm(false, true, R, H, d.Dt, T(1), t, w1t, T(0), pre);            // pre = t . W1t^T
-  if (d.Dz > 0) gemm(false, true, d.B, H, d.Dz, T(1), z, w1z, T(0), zproj);  // per task
+  std::vector<T> bias;  // W1t . proj_b, added to every row
+  if (proj_w) {
+    gemm(false, false, H, d.Du, d.Dt, T(1), w1t, proj_w, T(0), work);  // M = W1t . Wp
+    gemm(false, true, R, H, d.Du, T(1), t, work, T(0), pre);          // pre = u . M^T
+    bias.assign(H, T(0));
+    for (int64_t j = 0; j < H; ++j) {
+      T s = 0;
+      for (int64_t k = 0; k < d.Dt; ++k) s += w1t[j * d.Dt + k] * proj_b[k];
+      bias[j] = s;
+    }
+  } else {
+    gemm(false, true, R, H, d.Dt, T(1), t, w1t, T(0), pre);            // pre = t . W1t^T
+  }
+  if (d.Dz > 0) {
+    gemm(false, true, d.B, H, d.Dz, T(1), z, w1z, T(0), zproj);        // per task
+    if (!bias.empty()) {
+      for (int64_t b = 0; b < d.B; ++b)
+        for (int64_t j = 0; j < H; ++j) zproj[b * H + j] += bias[j];
+    }
+  }
+  const T* row_bias = d.Dz > 0 ? nullptr : (bias.empty() ? nullptr : bias.data());
 
   const int nt = static_cast<int>(std::min<int64_t>(threads(), std::max<int64_t>(d.B, 1)));
   std::vector<double> partial_sum(training ? nt * H : 0), partial_sq(training ? nt * H : 0);
@@ -99,10 +121,10 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
     for (int64_t b = b0; b < b1; ++b) {
       for (int64_t i = b * d.N; i < (b + 1) * d.N; ++i) {
         T* a = pre + i * H;
-        if (d.Dz > 0) {
-          const T* u = zproj + b * H;
+        const T* add = d.Dz > 0 ? zproj + b * H : row_bias;
+        if (add) {
 #pragma omp simd
-          for (int64_t j = 0; j < H; ++j) a[j] += u[j];
+          for (int64_t j = 0; j < H; ++j) a[j] += add[j];
         }
         if (training) {
 #pragma omp simd
@@ -151,12 +173,16 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
 
 template <typename T>
 int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma,
-             const T* beta, const T* w2, const T* pre, const T* mean, const T* invstd,
-             int training, T* dt, T* dz, T* dw1t, T* dw1z, T* dgamma, T* dbeta, T* dw2, T* db2,
-             T* da, T* du, Dims d) {
+             const T* beta, const T* w2, const T* proj_w, const T* proj_b, const T* pre,
+             const T* mean, const T* invstd, int training, T* dt, T* dz, T* dw1t, T* dw1z,
+             T* dgamma, T* dbeta, T* dw2, T* db2, T* dproj_w, T* dproj_b, T* da, T* du, T* work,
+             Dims d) {
   if (int status = check("reward_decoder_backward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
-  if (!dr || !pre || !mean || !invstd || !da || (d.Dz > 0 && !du))
+  const bool project = proj_w != nullptr;
+  if (!dr || !pre || !mean || !invstd || !da || ((d.Dz > 0 || project) && !du))
     return fail(S4J_E_ARGUMENT, "reward_decoder_backward: an input or workspace pointer is NULL");
+  if (project ? (!proj_b || !work) : d.Du != d.Dt)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b and work; without one Du must equal Dt");
   const int64_t R = d.rows(), H = d.H, O = d.O;
 
   std::vector<T> scale(H);
@@ -238,7 +264,7 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
     block(d.B, omp_get_thread_num(), nb, b0, b1);
     std::vector<T> dh(H);
     for (int64_t b = b0; b < b1; ++b) {
-      T* u = d.Dz > 0 ? du + b * H : nullptr;
+      T* u = d.Dz > 0 || project ? du + b * H : nullptr;
       if (u) std::fill(u, u + H, T(0));
       for (int64_t i = b * d.N; i < (b + 1) * d.N; ++i) {
         const T* a = pre + i * H;
@@ -266,8 +292,36 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
     }
   }
 
-  if (dt) gemm(false, false, R, d.Dt, H, T(1), da, w1t, T(0), dt);      // dt = da . W1t
-  if (dw1t) gemm(true, false, H, d.Dt, R, T(1), da, t, T(0), dw1t);     // dW1t = da^T . t
+  if (project) {
+    // t = u Wp^T + bp was never formed: G = da^T u carries every weight gradient.
+    const int64_t Du = d.Du;
+    T* g = work;           // [H, Du]
+    T* m = work + H * Du;  // [H, Du]
+    std::vector<T> s(H, T(0));  // column sums of da = sum over tasks of du
+    for (int64_t b = 0; b < d.B; ++b)
+      for (int64_t j = 0; j < H; ++j) s[j] += du[b * H + j];
+    gemm(true, false, H, Du, R, T(1), da, t, T(0), g);
+    if (dw1t) {  // dW1t = G Wp^T + s bp^T
+      gemm(false, true, H, d.Dt, Du, T(1), g, proj_w, T(0), dw1t);
+      for (int64_t j = 0; j < H; ++j)
+        for (int64_t k = 0; k < d.Dt; ++k) dw1t[j * d.Dt + k] += s[j] * proj_b[k];
+    }
+    if (dproj_w) gemm(true, false, d.Dt, Du, H, T(1), w1t, g, T(0), dproj_w);  // W1t^T G
+    if (dproj_b) {  // W1t^T s
+      for (int64_t k = 0; k < d.Dt; ++k) {
+        T acc = 0;
+        for (int64_t j = 0; j < H; ++j) acc += w1t[j * d.Dt + k] * s[j];
+        dproj_b[k] = acc;
+      }
+    }
+    if (dt) {  // du_in = da (W1t Wp)
+      gemm(false, false, H, Du, d.Dt, T(1), w1t, proj_w, T(0), m);
+      gemm(false, false, R, Du, H, T(1), da, m, T(0), dt);
+    }
+  } else {
+    if (dt) gemm(false, false, R, d.Dt, H, T(1), da, w1t, T(0), dt);      // dt = da . W1t
+    if (dw1t) gemm(true, false, H, d.Dt, R, T(1), da, t, T(0), dw1t);     // dW1t = da^T . t
+  }
   if (d.Dz > 0) {
     if (dz) gemm(false, false, d.B, d.Dz, H, T(1), du, w1z, T(0), dz);   // dz = du . W1z
     if (dw1z) gemm(true, false, H, d.Dz, d.B, T(1), du, z, T(0), dw1z);  // dW1z = du^T . z
@@ -281,23 +335,25 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
 #define S4J_RD_DEFINE(T, SUFFIX)                                                              \
   int s4j_rd_forward_##SUFFIX(const T* t, const T* z, const T* w1t, const T* w1z,               \
                               const T* gamma, const T* beta, const T* w2, const T* b2,          \
-                              T* running_mean, T* running_var, double momentum, double eps,     \
-                              int training, T* r, T* pre, T* zproj, T* mean, T* invstd,         \
-                              int64_t B, int64_t N, int64_t Dt, int64_t Dz, int64_t H,          \
+                              const T* proj_w, const T* proj_b, T* running_mean,                \
+                              T* running_var, double momentum, double eps, int training, T* r,  \
+                              T* pre, T* zproj, T* work, T* mean, T* invstd, int64_t B,         \
+                              int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,         \
                               int64_t O) {                                                      \
-    return s4j::forward<T>(t, z, w1t, w1z, gamma, beta, w2, b2, running_mean, running_var,      \
-                           momentum, eps, training, r, pre, zproj, mean, invstd,                \
-                           s4j::Dims{B, N, Dt, Dz, H, O});                                      \
+    return s4j::forward<T>(t, z, w1t, w1z, gamma, beta, w2, b2, proj_w, proj_b, running_mean,   \
+                           running_var, momentum, eps, training, r, pre, zproj, work, mean,     \
+                           invstd, s4j::Dims{B, N, Dt, Du, Dz, H, O});                          \
   }                                                                                             \
   int s4j_rd_backward_##SUFFIX(const T* dr, const T* t, const T* z, const T* w1t,               \
                                const T* w1z, const T* gamma, const T* beta, const T* w2,        \
-                               const T* pre, const T* mean, const T* invstd, int training,      \
-                               T* dt, T* dz, T* dw1t, T* dw1z, T* dgamma, T* dbeta, T* dw2,     \
-                               T* db2, T* da, T* du, int64_t B, int64_t N, int64_t Dt,          \
-                               int64_t Dz, int64_t H, int64_t O) {                              \
-    return s4j::backward<T>(dr, t, z, w1t, w1z, gamma, beta, w2, pre, mean, invstd, training,   \
-                            dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, da, du,                \
-                            s4j::Dims{B, N, Dt, Dz, H, O});                                     \
+                               const T* proj_w, const T* proj_b, const T* pre, const T* mean,   \
+                               const T* invstd, int training, T* dt, T* dz, T* dw1t, T* dw1z,   \
+                               T* dgamma, T* dbeta, T* dw2, T* db2, T* dproj_w, T* dproj_b,     \
+                               T* da, T* du, T* work, int64_t B, int64_t N, int64_t Dt,         \
+                               int64_t Du, int64_t Dz, int64_t H, int64_t O) {                  \
+    return s4j::backward<T>(dr, t, z, w1t, w1z, gamma, beta, w2, proj_w, proj_b, pre, mean,     \
+                            invstd, training, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2,      \
+                            dproj_w, dproj_b, da, du, work, s4j::Dims{B, N, Dt, Du, Dz, H, O}); \
   }
 
 extern "C" {

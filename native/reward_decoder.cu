@@ -12,17 +12,20 @@ namespace {
 constexpr int kRowsPerBlock = 32;  // rows of one statistics block
 constexpr int kThreads = 256;
 
-// pre[i] += zproj[i / N]; partial sums of pre and pre^2 per block of rows (double).
-__global__ void add_latent_and_stats(float* pre, const float* zproj, double* partial, int64_t R,
-                                     int64_t N, int64_t H, int64_t Dz, int training) {
+// pre[i] += zproj[i / N] (when Dz > 0) + bias (when given); per-block partial sums of pre and
+// pre^2 (double) in training.
+__global__ void add_latent_and_stats(float* pre, const float* zproj, const float* bias,
+                                     double* partial, int64_t R, int64_t N, int64_t H,
+                                     int64_t Dz, int training) {
   const int64_t i0 = int64_t(blockIdx.x) * kRowsPerBlock;
   const int64_t i1 = min(R, i0 + kRowsPerBlock);
   for (int64_t j = threadIdx.x; j < H; j += blockDim.x) {
     double sum = 0, sq = 0;
+    const float add = bias ? bias[j] : 0.f;
     for (int64_t i = i0; i < i1; ++i) {
       float a = pre[i * H + j];
-      if (Dz > 0) {
-        a += zproj[(i / N) * H + j];
+      if (Dz > 0 || bias) {
+        a += (Dz > 0 ? zproj[(i / N) * H + j] : 0.f) + add;
         pre[i * H + j] = a;
       }
       sum += a;
@@ -33,6 +36,15 @@ __global__ void add_latent_and_stats(float* pre, const float* zproj, double* par
       partial[(2 * int64_t(blockIdx.x) + 1) * H + j] = sq;
     }
   }
+}
+
+// s[j] = sum over b of du[b, j] (column sums of the per-task gradient sums).
+__global__ void column_sum(const float* du, float* s, int64_t B, int64_t H) {
+  const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= H) return;
+  float acc = 0;
+  for (int64_t b = 0; b < B; ++b) acc += du[b * H + j];
+  s[j] = acc;
 }
 
 __global__ void finalize_stats(const double* partial, int blocks, const float* gamma,
@@ -174,10 +186,12 @@ __global__ void task_sum(const float* da, float* du, int64_t N, int64_t H) {
   }
 }
 
-int check_sizes(const char* op, int64_t B, int64_t N, int64_t Dt, int64_t Dz, int64_t H, int64_t O) {
-  if (B < 0 || N < 0 || Dt <= 0 || Dz < 0 || H <= 0 || O <= 0 || O > kThreads)
-    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Dz=%lld H=%lld O=%lld",
-                op, (long long)B, (long long)N, (long long)Dt, (long long)Dz, (long long)H, (long long)O);
+int check_sizes(const char* op, int64_t B, int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,
+                int64_t O, bool project) {
+  if (B < 0 || N < 0 || Dt <= 0 || Du <= 0 || Dz < 0 || H <= 0 || O <= 0 || O > kThreads)
+    return fail(S4J_E_ARGUMENT, "%s: invalid sizes B=%lld N=%lld Dt=%lld Du=%lld Dz=%lld H=%lld O=%lld",
+                op, (long long)B, (long long)N, (long long)Dt, (long long)Du, (long long)Dz, (long long)H, (long long)O);
+  if (!project && Du != Dt) return fail(S4J_E_ARGUMENT, "%s: without a projection Du must equal Dt", op);
   return S4J_OK;
 }
 
@@ -190,24 +204,34 @@ extern "C" {
 
 int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, const float* w1z,
                             const float* gamma, const float* beta, const float* w2,
-                            const float* b2, float* running_mean, float* running_var,
-                            double momentum, double eps, int training, float* r, float* pre,
-                            float* zproj, float* mean, float* invstd, int64_t B, int64_t N,
-                            int64_t Dt, int64_t Dz, int64_t H, int64_t O) {
-  if (int status = check_sizes("reward_decoder_forward", B, N, Dt, Dz, H, O)) return status;
+                            const float* b2, const float* proj_w, const float* proj_b,
+                            float* running_mean, float* running_var, double momentum, double eps,
+                            int training, float* r, float* pre, float* zproj, float* work,
+                            float* mean, float* invstd, int64_t B, int64_t N, int64_t Dt,
+                            int64_t Du, int64_t Dz, int64_t H, int64_t O) {
+  const bool project = proj_w != nullptr;
+  if (int status = check_sizes("reward_decoder_forward", B, N, Dt, Du, Dz, H, O, project)) return status;
   if (!training && (!running_mean || !running_var))
     return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
+  if (project && (!proj_b || !work)) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: a projection needs proj_b and work");
   const int64_t R = B * N;
   if (R == 0) return S4J_OK;
   const int blocks = int(ceil_div(R, kRowsPerBlock));
   Workspace& ws = workspace();
   double* partial = ws.doubles(2 * blocks * H);
-  float* scale = ws.floats(H);
+  float* scale = ws.floats(2 * H);
   if (!partial || !scale) return last_status();
+  float* bias = project ? scale + H : nullptr;
 
-  S4J_CUDA_TRY(gemm(false, true, R, H, Dt, 1.f, t, w1t, 0.f, pre));
+  if (project) {  // pre = u (W1t Wp)^T + W1t bp
+    S4J_CUDA_TRY(gemm(false, false, H, Du, Dt, 1.f, w1t, proj_w, 0.f, work));
+    S4J_CUDA_TRY(gemm(false, false, H, 1, Dt, 1.f, w1t, proj_b, 0.f, bias));
+    S4J_CUDA_TRY(gemm(false, true, R, H, Du, 1.f, t, work, 0.f, pre));
+  } else {
+    S4J_CUDA_TRY(gemm(false, true, R, H, Dt, 1.f, t, w1t, 0.f, pre));
+  }
   if (Dz > 0) S4J_CUDA_TRY(gemm(false, true, B, H, Dz, 1.f, z, w1z, 0.f, zproj));
-  add_latent_and_stats<<<blocks, kThreads>>>(pre, zproj, partial, R, N, H, Dz, training);
+  add_latent_and_stats<<<blocks, kThreads>>>(pre, zproj, bias, partial, R, N, H, Dz, training);
   S4J_CUDA_CHECK_LAUNCH("add_latent_and_stats");
   finalize_stats<<<int(ceil_div(H, kThreads)), kThreads>>>(partial, blocks, gamma, beta,
       running_mean, running_var, momentum, eps, training, mean, invstd, scale, R, H);
@@ -219,20 +243,24 @@ int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, co
 
 int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, const float* w1t,
                              const float* w1z, const float* gamma, const float* beta,
-                             const float* w2, const float* pre, const float* mean,
-                             const float* invstd, int training, float* dt, float* dz,
-                             float* dw1t, float* dw1z, float* dgamma, float* dbeta, float* dw2,
-                             float* db2, float* da, float* du, int64_t B, int64_t N, int64_t Dt,
-                             int64_t Dz, int64_t H, int64_t O) {
-  if (int status = check_sizes("reward_decoder_backward", B, N, Dt, Dz, H, O)) return status;
+                             const float* w2, const float* proj_w, const float* proj_b,
+                             const float* pre, const float* mean, const float* invstd,
+                             int training, float* dt, float* dz, float* dw1t, float* dw1z,
+                             float* dgamma, float* dbeta, float* dw2, float* db2, float* dproj_w,
+                             float* dproj_b, float* da, float* du, float* work, int64_t B,
+                             int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,
+                             int64_t O) {
+  const bool project = proj_w != nullptr;
+  if (int status = check_sizes("reward_decoder_backward", B, N, Dt, Du, Dz, H, O, project)) return status;
+  if (project && (!proj_b || !work || !du)) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b, du and work");
   const int64_t R = B * N;
   const int blocks = int(std::max<int64_t>(1, ceil_div(R, kRowsPerBlock)));
   const int64_t width = (O + 2) * H + O;
   Workspace& ws = workspace();
   double* partial = ws.doubles(blocks * width);
-  float* scale = ws.floats(3 * H);
+  float* scale = ws.floats(4 * H);
   if (!partial || !scale) return last_status();
-  float *c_gamma = scale + H, *c_beta = scale + 2 * H;
+  float *c_gamma = scale + H, *c_beta = scale + 2 * H, *s = scale + 3 * H;
 
   compute_scale<<<int(ceil_div(H, kThreads)), kThreads>>>(gamma, invstd, scale, H);
   S4J_CUDA_CHECK_LAUNCH("compute_scale");
@@ -246,11 +274,31 @@ int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, co
         beta, w2, c_gamma, c_beta, da, R, H, O);
     S4J_CUDA_CHECK_LAUNCH("input_gradient");
   }
-  if (dt) S4J_CUDA_TRY(gemm(false, false, R, Dt, H, 1.f, da, w1t, 0.f, dt));
-  if (dw1t) S4J_CUDA_TRY(gemm(true, false, H, Dt, R, 1.f, da, t, 0.f, dw1t));
-  if (Dz > 0 && B > 0) {
+  if ((Dz > 0 || project) && B > 0) {
     task_sum<<<int(B), kThreads>>>(da, du, N, H);
     S4J_CUDA_CHECK_LAUNCH("task_sum");
+  }
+  if (project) {
+    float* g = work;           // [H, Du] = da^T u
+    float* m = work + H * Du;  // [H, Du] = W1t Wp
+    column_sum<<<int(ceil_div(H, kThreads)), kThreads>>>(du, s, B, H);
+    S4J_CUDA_CHECK_LAUNCH("column_sum");
+    S4J_CUDA_TRY(gemm(true, false, H, Du, R, 1.f, da, t, 0.f, g));
+    if (dw1t) {
+      S4J_CUDA_TRY(gemm(false, true, H, Dt, Du, 1.f, g, proj_w, 0.f, dw1t));
+      S4J_CUDA_TRY(gemm(false, false, H, Dt, 1, 1.f, s, proj_b, 1.f, dw1t));  // + s bp^T
+    }
+    if (dproj_w) S4J_CUDA_TRY(gemm(true, false, Dt, Du, H, 1.f, w1t, g, 0.f, dproj_w));
+    if (dproj_b) S4J_CUDA_TRY(gemm(true, false, Dt, 1, H, 1.f, w1t, s, 0.f, dproj_b));
+    if (dt) {
+      S4J_CUDA_TRY(gemm(false, false, H, Du, Dt, 1.f, w1t, proj_w, 0.f, m));
+      S4J_CUDA_TRY(gemm(false, false, R, Du, H, 1.f, da, m, 0.f, dt));
+    }
+  } else {
+    if (dt) S4J_CUDA_TRY(gemm(false, false, R, Dt, H, 1.f, da, w1t, 0.f, dt));
+    if (dw1t) S4J_CUDA_TRY(gemm(true, false, H, Dt, R, 1.f, da, t, 0.f, dw1t));
+  }
+  if (Dz > 0 && B > 0) {
     if (dz) S4J_CUDA_TRY(gemm(false, false, B, Dz, H, 1.f, du, w1z, 0.f, dz));
     if (dw1z) S4J_CUDA_TRY(gemm(true, false, H, Dz, B, 1.f, du, z, 0.f, dw1z));
   }

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 P, D, I, L64 = ctypes.c_void_p, ctypes.c_double, ctypes.c_int, ctypes.c_int64
 # Argument types of each kernel family's entry points (native/include/steer4j/*.h).
 SIGNATURES = {
-    "s4j_rd_forward": [P] * 10 + [D, D, I] + [P] * 5 + [L64] * 6,
-    "s4j_rd_backward": [P] * 11 + [I] + [P] * 10 + [L64] * 6,
+    "s4j_rd_forward": [P] * 12 + [D, D, I] + [P] * 6 + [L64] * 7,
+    "s4j_rd_backward": [P] * 13 + [I] + [P] * 13 + [L64] * 7,
     "s4j_logprob_forward": [P] * 5 + [L64] * 3,
     "s4j_logprob_backward": [P] * 6 + [L64] * 3,
     "s4j_decode_attention": [P] * 4 + [D, P] + [L64] * 5,
@@ -192,14 +192,16 @@ class Harness:
 
 # --- reward decoder ---------------------------------------------------------------------------
 
-def check_reward_decoder(h: Harness, B=64, N=40, Dt=256, Dz=256, H=256, O=1):
-    """Fused conditioned reward decoder, training mode (batch statistics), forward and backward."""
+def check_reward_decoder(h: Harness, B=64, N=40, Dt=256, Dz=256, H=256, O=1, Du=0):
+    """Fused conditioned reward decoder, training mode (batch statistics), forward and backward.
+    Du > 0 folds a target projection t = u proj_w^T + proj_b (the target encoder's output layer)."""
     torch, F = h.torch, h.torch.nn.functional
-    shape = f"B={B} N={N} Dt={Dt} Dz={Dz} H={H} O={O}"
+    shape = f"B={B} N={N} Dt={Dt} Dz={Dz} H={H} O={O}" + (f" Du={Du} (folded)" if Du else "")
     g = torch.Generator(device=h.device).manual_seed(1)
     f32 = dict(dtype=torch.float32, device=h.device)
     R, momentum, eps = B * N, 0.1, 1e-5
-    t, z = torch.randn(R, Dt, generator=g, **f32), torch.randn(B, Dz, generator=g, **f32)
+    Din = Du if Du else Dt
+    t, z = torch.randn(R, Din, generator=g, **f32), torch.randn(B, Dz, generator=g, **f32)
     w1t = torch.randn(H, Dt, generator=g, **f32) / math.sqrt(Dt + Dz)
     w1z = torch.randn(H, Dz, generator=g, **f32) / math.sqrt(Dt + Dz)
     gamma = torch.rand(H, generator=g, **f32) + 0.5
@@ -209,26 +211,35 @@ def check_reward_decoder(h: Harness, B=64, N=40, Dt=256, Dz=256, H=256, O=1):
     rm0, rv0 = torch.randn(H, generator=g, **f32) * 0.1, torch.rand(H, generator=g, **f32) + 0.5
     dr = torch.randn(R, O, generator=g, **f32)
     params = [t, z, w1t, w1z, gamma, beta, w2, b2]
+    if Du:
+        params += [torch.randn(Dt, Du, generator=g, **f32) / math.sqrt(Du), torch.randn(Dt, generator=g, **f32) * 0.1]
 
     def eager(p, rm, rv):
-        t_, z_, w1t_, w1z_, gamma_, beta_, w2_, b2_ = p
+        t_, z_, w1t_, w1z_, gamma_, beta_, w2_, b2_ = p[:8]
+        if Du:
+            t_ = t_ @ p[8].T + p[9]
         x = torch.cat([t_, z_.repeat_interleave(N, 0)], 1)  # the reference's concat per row
         a = x @ torch.cat([w1t_, w1z_], 1).T
         hidden = F.batch_norm(a, rm, rv, gamma_, beta_, training=True, momentum=momentum, eps=eps)
         return F.relu(hidden) @ w2_.T + b2_
 
+    def proj(p):
+        return (ptr(p[8]), ptr(p[9])) if Du else (None, None)
+
     def fused_forward(rm, rv):
         r, pre, zproj, mean, invstd = (h.poisoned(R, O), h.poisoned(R, H), h.poisoned(B, H),
                                        h.poisoned(H), h.poisoned(H))
-        h.k.run("s4j_rd_forward", "f32", *map(ptr, params), ptr(rm), ptr(rv), momentum, eps, 1,
-                ptr(r), ptr(pre), ptr(zproj), ptr(mean), ptr(invstd), B, N, Dt, Dz, H, O)
+        work = h.poisoned(H, Din)
+        h.k.run("s4j_rd_forward", "f32", *map(ptr, params[:8]), *proj(params), ptr(rm), ptr(rv), momentum, eps, 1,
+                ptr(r), ptr(pre), ptr(zproj), ptr(work), ptr(mean), ptr(invstd), B, N, Dt, Din, Dz, H, O)
         return r, pre, mean, invstd
 
     def fused_backward(pre, mean, invstd):
         grads = [h.poisoned(*p.shape) for p in params]
-        da, du = h.poisoned(R, H), h.poisoned(B, H)
-        h.k.run("s4j_rd_backward", "f32", ptr(dr), *map(ptr, params[:-1]), ptr(pre), ptr(mean),
-                ptr(invstd), 1, *map(ptr, grads), ptr(da), ptr(du), B, N, Dt, Dz, H, O)
+        da, du, work = h.poisoned(R, H), h.poisoned(B, H), h.poisoned(2, H, Din)
+        dproj = (ptr(grads[8]), ptr(grads[9])) if Du else (None, None)
+        h.k.run("s4j_rd_backward", "f32", ptr(dr), *map(ptr, params[:7]), *proj(params), ptr(pre), ptr(mean),
+                ptr(invstd), 1, *map(ptr, grads[:8]), *dproj, ptr(da), ptr(du), ptr(work), B, N, Dt, Din, Dz, H, O)
         return grads
 
     # float64 reference of the same values.
@@ -242,7 +253,8 @@ def check_reward_decoder(h: Harness, B=64, N=40, Dt=256, Dz=256, H=256, O=1):
     e_fwd = max(h.rel_err(r, r64), h.rel_err(rm, rm64), h.rel_err(rv, rv64))
     grads = fused_backward(pre, mean, invstd)
     h.sync()
-    names = ["t", "z", "w1t", "w1z", "gamma", "beta", "w2", "b2"]
+    names = ["t", "z", "w1t", "w1z", "gamma", "beta", "w2", "b2"] + (["proj_w"] if Du else [])
+    # proj_b is a bias before training-mode batch norm: its gradient is zero (rounding only).
     errors = {n: h.rel_err(a, b) for n, a, b in zip(names, grads, g64)}
     worst = max(errors, key=errors.get)
 
@@ -549,6 +561,7 @@ def main(argv=None) -> int:
     if wanted("reward_decoder"):
         print("-- reward decoder")
         h.guarded("reward_decoder", "B=64 N=40", lambda: check_reward_decoder(h))
+        h.guarded("reward_decoder folded", "B=64 N=40 Du=256", lambda: check_reward_decoder(h, Du=256))
     if wanted("logprob"):
         print("-- sequence log-prob")
         for dtype_name in ("f32", "bf16"):

@@ -18,8 +18,12 @@ import org.bytedeco.pytorch.TensorVector;
 public final class EagerRewardDecoder {
   private EagerRewardDecoder() {}
 
-  /** {@code t [B, N, Dt]}, {@code z [B, Dz]} or null; returns {@code r [B, N, O]}. */
+  /**
+   * {@code t [B, N, Dt]} (with a folded projection: its input {@code u [B, N, Du]}, t =
+   * Linear(u)), {@code z [B, Dz]} or null; returns {@code r [B, N, O]}.
+   */
   public static Tensor forward(Tensor t, Tensor z, DecoderWeights w, boolean training) {
+    if (w.projW() != null) t = linear(t, w.projW(), new TensorOptional(w.projB()));
     long b = t.size(0), n = t.size(1);
     Tensor rows = t.reshape(b * n, t.size(2));
     Tensor w1 = w.w1t();

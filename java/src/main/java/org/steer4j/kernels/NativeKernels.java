@@ -46,68 +46,55 @@ public final class NativeKernels {
   // --- reward decoder (reward_decoder.h); f32_cuda takes device pointers -----------------
 
   public static native int s4j_rd_forward_f32(
-      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
-      @Cast("const float*") long w1z, @Cast("const float*") long gamma,
-      @Cast("const float*") long beta, @Cast("const float*") long w2,
-      @Cast("const float*") long b2, @Cast("float*") long runningMean,
-      @Cast("float*") long runningVar, double momentum, double eps, int training,
-      @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
-      @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Dz,
+      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t, @Cast("const float*") long w1z,
+      @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2, @Cast("const float*") long b2,
+      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("float*") long runningMean, @Cast("float*") long runningVar,
+      double momentum, double eps, int training, @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
+      @Cast("float*") long work, @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Du, long Dz,
       long H, long O);
 
   public static native int s4j_rd_forward_f64(
-      @Cast("const double*") long t, @Cast("const double*") long z,
-      @Cast("const double*") long w1t, @Cast("const double*") long w1z,
-      @Cast("const double*") long gamma, @Cast("const double*") long beta,
-      @Cast("const double*") long w2, @Cast("const double*") long b2,
-      @Cast("double*") long runningMean, @Cast("double*") long runningVar, double momentum,
-      double eps, int training, @Cast("double*") long r, @Cast("double*") long pre,
-      @Cast("double*") long zproj, @Cast("double*") long mean, @Cast("double*") long invstd,
-      long B, long N, long Dt, long Dz, long H, long O);
+      @Cast("const double*") long t, @Cast("const double*") long z, @Cast("const double*") long w1t, @Cast("const double*") long w1z,
+      @Cast("const double*") long gamma, @Cast("const double*") long beta, @Cast("const double*") long w2, @Cast("const double*") long b2,
+      @Cast("const double*") long projW, @Cast("const double*") long projB, @Cast("double*") long runningMean, @Cast("double*") long runningVar,
+      double momentum, double eps, int training, @Cast("double*") long r, @Cast("double*") long pre, @Cast("double*") long zproj,
+      @Cast("double*") long work, @Cast("double*") long mean, @Cast("double*") long invstd, long B, long N, long Dt, long Du, long Dz,
+      long H, long O);
 
   public static native int s4j_rd_forward_f32_cuda(
-      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
-      @Cast("const float*") long w1z, @Cast("const float*") long gamma,
-      @Cast("const float*") long beta, @Cast("const float*") long w2,
-      @Cast("const float*") long b2, @Cast("float*") long runningMean,
-      @Cast("float*") long runningVar, double momentum, double eps, int training,
-      @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
-      @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Dz,
+      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t, @Cast("const float*") long w1z,
+      @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2, @Cast("const float*") long b2,
+      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("float*") long runningMean, @Cast("float*") long runningVar,
+      double momentum, double eps, int training, @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
+      @Cast("float*") long work, @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Du, long Dz,
       long H, long O);
 
   public static native int s4j_rd_backward_f32(
-      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z,
-      @Cast("const float*") long w1t, @Cast("const float*") long w1z,
-      @Cast("const float*") long gamma, @Cast("const float*") long beta,
-      @Cast("const float*") long w2, @Cast("const float*") long pre,
-      @Cast("const float*") long mean, @Cast("const float*") long invstd, int training,
-      @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t,
-      @Cast("float*") long dw1z, @Cast("float*") long dgamma, @Cast("float*") long dbeta,
-      @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long da,
-      @Cast("float*") long du, long B, long N, long Dt, long Dz, long H, long O);
+      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
+      @Cast("const float*") long w1z, @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2,
+      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("const float*") long pre, @Cast("const float*") long mean,
+      @Cast("const float*") long invstd, int training, @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t, @Cast("float*") long dw1z,
+      @Cast("float*") long dgamma, @Cast("float*") long dbeta, @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long dprojW,
+      @Cast("float*") long dprojB, @Cast("float*") long da, @Cast("float*") long du, @Cast("float*") long work, long B, long N, long Dt,
+      long Du, long Dz, long H, long O);
 
   public static native int s4j_rd_backward_f64(
-      @Cast("const double*") long dr, @Cast("const double*") long t,
-      @Cast("const double*") long z, @Cast("const double*") long w1t,
-      @Cast("const double*") long w1z, @Cast("const double*") long gamma,
-      @Cast("const double*") long beta, @Cast("const double*") long w2,
-      @Cast("const double*") long pre, @Cast("const double*") long mean,
-      @Cast("const double*") long invstd, int training, @Cast("double*") long dt,
-      @Cast("double*") long dz, @Cast("double*") long dw1t, @Cast("double*") long dw1z,
-      @Cast("double*") long dgamma, @Cast("double*") long dbeta, @Cast("double*") long dw2,
-      @Cast("double*") long db2, @Cast("double*") long da, @Cast("double*") long du, long B,
-      long N, long Dt, long Dz, long H, long O);
+      @Cast("const double*") long dr, @Cast("const double*") long t, @Cast("const double*") long z, @Cast("const double*") long w1t,
+      @Cast("const double*") long w1z, @Cast("const double*") long gamma, @Cast("const double*") long beta, @Cast("const double*") long w2,
+      @Cast("const double*") long projW, @Cast("const double*") long projB, @Cast("const double*") long pre, @Cast("const double*") long mean,
+      @Cast("const double*") long invstd, int training, @Cast("double*") long dt, @Cast("double*") long dz, @Cast("double*") long dw1t, @Cast("double*") long dw1z,
+      @Cast("double*") long dgamma, @Cast("double*") long dbeta, @Cast("double*") long dw2, @Cast("double*") long db2, @Cast("double*") long dprojW,
+      @Cast("double*") long dprojB, @Cast("double*") long da, @Cast("double*") long du, @Cast("double*") long work, long B, long N, long Dt,
+      long Du, long Dz, long H, long O);
 
   public static native int s4j_rd_backward_f32_cuda(
-      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z,
-      @Cast("const float*") long w1t, @Cast("const float*") long w1z,
-      @Cast("const float*") long gamma, @Cast("const float*") long beta,
-      @Cast("const float*") long w2, @Cast("const float*") long pre,
-      @Cast("const float*") long mean, @Cast("const float*") long invstd, int training,
-      @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t,
-      @Cast("float*") long dw1z, @Cast("float*") long dgamma, @Cast("float*") long dbeta,
-      @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long da,
-      @Cast("float*") long du, long B, long N, long Dt, long Dz, long H, long O);
+      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
+      @Cast("const float*") long w1z, @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2,
+      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("const float*") long pre, @Cast("const float*") long mean,
+      @Cast("const float*") long invstd, int training, @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t, @Cast("float*") long dw1z,
+      @Cast("float*") long dgamma, @Cast("float*") long dbeta, @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long dprojW,
+      @Cast("float*") long dprojB, @Cast("float*") long da, @Cast("float*") long du, @Cast("float*") long work, long B, long N, long Dt,
+      long Du, long Dz, long H, long O);
 
   // --- sequence log-prob (logprob.h); bf16 logits cross as raw uint16 bits ----------------
 

@@ -25,21 +25,28 @@ public final class RewardDecoderOp {
   /** Output {@code r [B, N, O]} and what backward needs. */
   public record Forward(Tensor r, Tensor pre, Tensor mean, Tensor invstd, boolean training) {}
 
-  /** Gradients; a field is null when it was not asked for. */
+  /**
+   * Gradients; a field is null when it was not asked for (or, projW / projB, when there is no
+   * folded projection). {@code t} is the gradient of the input (u with a projection).
+   */
   public record Gradients(
-      Tensor t, Tensor z, Tensor w1t, Tensor w1z, Tensor gamma, Tensor beta, Tensor w2, Tensor b2) {}
+      Tensor t, Tensor z, Tensor w1t, Tensor w1z, Tensor gamma, Tensor beta, Tensor w2, Tensor b2,
+      Tensor projW, Tensor projB) {}
 
   /**
-   * Runs the decoder on targets {@code t [B, N, Dt]} and latents {@code z [B, Dz]} (null when
+   * Runs the decoder on targets {@code t [B, N, Dt]} (or, with a folded projection, on the
+   * projection's input {@code u [B, N, Du]}) and latents {@code z [B, Dz]} (null when
    * unconditioned). Training normalises with batch statistics over all B*N rows and updates
    * the running statistics in place; evaluation uses the running statistics.
    */
   public static Forward forward(Tensor t, Tensor z, DecoderWeights w, boolean training) {
-    if (t.dim() != 3) throw new IllegalArgumentException(OP + ": t must be [B, N, Dt], got dim " + t.dim());
-    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), dz = w.latentWidth();
+    if (t.dim() != 3) throw new IllegalArgumentException(OP + ": t must be [B, N, D], got dim " + t.dim());
+    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), du = w.inputWidth(), dz = w.latentWidth();
     final long h = w.hidden(), o = w.outputs();
     Variant variant = KernelCall.variant(OP, t);
-    Tensor tc = arg(OP, "t", t, t, b, n, dt);
+    Tensor tc = arg(OP, w.projW() == null ? "t" : "u", t, t, b, n, du);
+    Tensor projW = w.projW() == null ? null : arg(OP, "proj_w", w.projW(), t, dt, du);
+    Tensor projB = w.projW() == null ? null : arg(OP, "proj_b", w.projB(), t, dt);
     Tensor zc = dz > 0 ? arg(OP, "z", z, t, b, dz) : null;
     Tensor w1t = arg(OP, "w1t", w.w1t(), t, h, dt);
     Tensor w1z = dz > 0 ? arg(OP, "w1z", w.w1z(), t, h, dz) : null;
@@ -59,24 +66,28 @@ public final class RewardDecoderOp {
     Tensor zproj = empty(t.options(), Math.max(dz > 0 ? b : 0, 1), h);
     Tensor mean = empty(t.options(), h);
     Tensor invstd = empty(t.options(), h);
+    Tensor work = projW == null ? null : empty(t.options(), h, du);
     int mode = training ? 1 : 0;
     int status =
         switch (variant) {
           case F32 -> NativeKernels.s4j_rd_forward_f32(
               address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(runningMean),
-              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
-              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(b2), address(projW), address(projB),
+              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
+              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
+              dt, du, dz, h, o);
           case F64 -> NativeKernels.s4j_rd_forward_f64(
               address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(runningMean),
-              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
-              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(b2), address(projW), address(projB),
+              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
+              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
+              dt, du, dz, h, o);
           case F32_CUDA -> NativeKernels.s4j_rd_forward_f32_cuda(
               address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(runningMean),
-              address(runningVar), w.momentum(), w.eps(), mode, address(r), address(pre),
-              address(zproj), address(mean), address(invstd), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(b2), address(projW), address(projB),
+              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
+              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
+              dt, du, dz, h, o);
         };
     check(OP + " forward", status);
     return new Forward(r, pre, mean, invstd, training);
@@ -88,11 +99,14 @@ public final class RewardDecoderOp {
    */
   public static Gradients backward(
       Tensor dr, Tensor t, Tensor z, DecoderWeights w, Forward f, boolean inputGradients) {
-    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), dz = w.latentWidth();
+    final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), du = w.inputWidth(), dz = w.latentWidth();
     final long h = w.hidden(), o = w.outputs();
+    final boolean project = w.projW() != null;
     Variant variant = KernelCall.variant(OP, t);
     Tensor g = arg(OP, "dr", dr, t, b, n, o);
-    Tensor tc = arg(OP, "t", t, t, b, n, dt);
+    Tensor tc = arg(OP, project ? "u" : "t", t, t, b, n, du);
+    Tensor projW = project ? arg(OP, "proj_w", w.projW(), t, dt, du) : null;
+    Tensor projB = project ? arg(OP, "proj_b", w.projB(), t, dt) : null;
     Tensor zc = dz > 0 ? arg(OP, "z", z, t, b, dz) : null;
     Tensor w1t = arg(OP, "w1t", w.w1t(), t, h, dt);
     Tensor w1z = dz > 0 ? arg(OP, "w1z", w.w1z(), t, h, dz) : null;
@@ -100,7 +114,7 @@ public final class RewardDecoderOp {
     Tensor beta = arg(OP, "beta", w.beta(), t, h);
     Tensor w2 = arg(OP, "w2", w.w2(), t, o, h);
 
-    Tensor gt = inputGradients ? empty(t.options(), b, n, dt) : null;
+    Tensor gt = inputGradients ? empty(t.options(), b, n, du) : null;
     Tensor gz = inputGradients && dz > 0 ? empty(t.options(), b, dz) : null;
     Tensor gw1t = empty(t.options(), h, dt);
     Tensor gw1z = dz > 0 ? empty(t.options(), h, dz) : null;
@@ -109,30 +123,36 @@ public final class RewardDecoderOp {
     Tensor gw2 = empty(t.options(), o, h);
     Tensor gb2 = empty(t.options(), o);
     Tensor da = empty(t.options(), Math.max(b * n, 1), h);
-    Tensor du = empty(t.options(), Math.max(b, 1), h);
+    Tensor taskSums = empty(t.options(), Math.max(b, 1), h);
+    Tensor gProjW = project ? empty(t.options(), dt, du) : null;
+    Tensor gProjB = project ? empty(t.options(), dt) : null;
+    Tensor work = project ? empty(t.options(), 2, h, du) : null;
     int mode = f.training() ? 1 : 0;
     int status =
         switch (variant) {
           case F32 -> NativeKernels.s4j_rd_backward_f32(
               address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(f.pre()), address(f.mean()),
-              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
-              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
-              address(du), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
+              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
+              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
+              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
+              address(work), b, n, dt, du, dz, h, o);
           case F64 -> NativeKernels.s4j_rd_backward_f64(
               address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(f.pre()), address(f.mean()),
-              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
-              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
-              address(du), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
+              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
+              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
+              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
+              address(work), b, n, dt, du, dz, h, o);
           case F32_CUDA -> NativeKernels.s4j_rd_backward_f32_cuda(
               address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(f.pre()), address(f.mean()),
-              address(f.invstd()), mode, address(gt), address(gz), address(gw1t), address(gw1z),
-              address(ggamma), address(gbeta), address(gw2), address(gb2), address(da),
-              address(du), b, n, dt, dz, h, o);
+              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
+              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
+              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
+              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
+              address(work), b, n, dt, du, dz, h, o);
         };
     check(OP + " backward", status);
-    return new Gradients(gt, gz, gw1t, gw1z, ggamma, gbeta, gw2, gb2);
+    return new Gradients(gt, gz, gw1t, gw1z, ggamma, gbeta, gw2, gb2, gProjW, gProjB);
   }
 }

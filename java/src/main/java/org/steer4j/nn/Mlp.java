@@ -41,7 +41,17 @@ public final class Mlp extends Module {
     return second == null ? h : second.forward(relu(h));
   }
 
-  /** The last linear layer (e.g. to initialise it specially). */
+  /** Everything but the output layer: relu(first(x)), or x for a single layer. */
+  public Tensor hidden(Tensor x) {
+    return second == null ? x : relu(first.forward(x));
+  }
+
+  /** Whether there is a hidden layer before the output layer. */
+  public boolean deep() {
+    return second != null;
+  }
+
+  /** The last linear layer (e.g. to initialise it specially, or to fold it into the next op). */
   public Linear output() {
     return second == null ? first : second;
   }

@@ -56,20 +56,33 @@ public final class RewardDecoder extends Module {
    * be null when none does (evaluation).
    */
   public Tensor forward(Tensor t, Tensor z, Tape tape) {
+    return run(t, z, weights(), Arrays.asList(t, z, w1t, w1z, gamma, beta, w2, b2), tape);
+  }
+
+  /**
+   * The same with the target encoder's last layer folded in: {@code u [B, N, Du]} is that
+   * layer's input and t = projection(u) is never formed (one R x H x Du product forward
+   * instead of two, two backward instead of four). Only the fused op folds; the eager path
+   * applies the projection first.
+   */
+  public Tensor forward(Tensor u, Tensor z, Linear projection, Tape tape) {
+    DecoderWeights w = weights().withProjection(projection.weight(), projection.bias());
+    return run(u, z, w, Arrays.asList(u, z, w1t, w1z, gamma, beta, w2, b2, projection.weight(), projection.bias()), tape);
+  }
+
+  private Tensor run(Tensor t, Tensor z, DecoderWeights w, List<Tensor> inputs, Tape tape) {
     boolean training = is_training();
-    DecoderWeights w = weights();
     if (!fused) return EagerRewardDecoder.forward(t, z, w, training);
-    List<Tensor> inputs = Arrays.asList(t, z, w1t, w1z, gamma, beta, w2, b2);
     boolean grad = Tape.anyRequiresGrad(inputs) && GradMode.is_enabled();
-    RewardDecoderOp.Forward f = RewardDecoderOp.forward(t.detach(), z == null ? null : z.detach(), w, training);
+    Tensor td = t.detach(), zd = z == null ? null : z.detach();
+    RewardDecoderOp.Forward f = RewardDecoderOp.forward(td, zd, w, training);
     if (!grad) return f.r();
     if (tape == null) throw new IllegalStateException("RewardDecoder: gradients needed but no Tape given");
-    Tensor td = t.detach(), zd = z == null ? null : z.detach();
     boolean inputGrads = t.requires_grad() || (z != null && z.requires_grad());
     return tape.record(
         gradient -> {
           RewardDecoderOp.Gradients g = RewardDecoderOp.backward(gradient, td, zd, w, f, inputGrads);
-          return Arrays.asList(g.t(), g.z(), g.w1t(), g.w1z(), g.gamma(), g.beta(), g.w2(), g.b2());
+          return Arrays.asList(g.t(), g.z(), g.w1t(), g.w1z(), g.gamma(), g.beta(), g.w2(), g.b2(), g.projW(), g.projB());
         },
         f.r(),
         inputs);

@@ -83,7 +83,11 @@ public final class RewardNet extends Module {
   public Output forward(Batch batch, Tape tape) {
     Tensor targets = batch.targets();                          // [B, T, 2, D]
     long b = targets.size(0), t = targets.size(1);
-    Tensor encoded = targetEncoder.forward(targets).view(b, 2 * t, config.hidden());
+    // The fused decoder folds the target encoder's output layer into its own first layer (no
+    // nonlinearity sits between them), so it takes the encoder's hidden activations instead.
+    boolean fold = foldsTargetOutput();
+    Tensor encoded = fold ? targetEncoder.hidden(targets) : targetEncoder.forward(targets);
+    encoded = encoded.view(b, 2 * t, encoded.size(-1));
     Tensor z = null, kl = null;
     long samples = 1;
     if (contextEncoder != null) {
@@ -104,9 +108,10 @@ public final class RewardNet extends Module {
       }
     }
     if (samples > 1) {
-      encoded = encoded.unsqueeze(0).expand(samples, b, 2 * t, config.hidden()).reshape(samples * b, 2 * t, config.hidden());
+      long width = encoded.size(-1);
+      encoded = encoded.unsqueeze(0).expand(samples, b, 2 * t, width).reshape(samples * b, 2 * t, width);
     }
-    Tensor r = decoder.forward(encoded, z, tape);             // [S*B, 2T, O]
+    Tensor r = fold ? decoder.forward(encoded, z, targetEncoder.output(), tape) : decoder.forward(encoded, z, tape);  // [S*B, 2T, O]
     Tensor logp = head.logProbs(r.view(samples, b, t, 2, head.outputs()));
     return new Output(logp, kl);
   }
@@ -120,7 +125,18 @@ public final class RewardNet extends Module {
 
   /** Decoder outputs {@code [B, M, O]} for options {@code [B, M, D]} given z {@code [B, H]} (or null). */
   public Tensor decode(Tensor options, Tensor z) {
-    return decoder.forward(targetEncoder.forward(options), z, null);
+    return foldsTargetOutput()
+        ? decoder.forward(targetEncoder.hidden(options), z, targetEncoder.output(), null)
+        : decoder.forward(targetEncoder.forward(options), z, null);
+  }
+
+  /**
+   * Whether the decoder folds the target encoder's output layer: with the fused decoder and an
+   * mlp encoder (its output layer is H x H). A linear encoder's only layer reads the raw D-wide
+   * features: folding it would cost more (W1t . W is H x H x D) than it saves.
+   */
+  private boolean foldsTargetOutput() {
+    return decoder.fused() && targetEncoder.deep();
   }
 
   private Tensor[] meanStd(Tensor params) {

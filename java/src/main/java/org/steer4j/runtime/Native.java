@@ -25,7 +25,7 @@ public final class Native {
   private static volatile int threads = -1;
 
   /** The native ABI version this Java code was written against (native/internal.h). */
-  static final int ABI_VERSION = 2;
+  static final int ABI_VERSION = 3;
 
   private Native() {}
 
