@@ -10,6 +10,16 @@ import org.steer4j.data.Users;
 
 /** The pairs and users a reward run trains and evaluates on, made from its data config. */
 public record RewardData(PairsDataset pairs, Users users, String description) {
+  /**
+   * The same pairs with users restricted to {@code labels} (e.g. a single-objective baseline
+   * trained on one label's users); unchanged when {@code labels} is empty or the users are
+   * mixtures.
+   */
+  public RewardData withLabels(java.util.List<String> labels) {
+    if (labels.isEmpty() || !(users instanceof LabelUsers)) return this;
+    return new RewardData(pairs, new LabelUsers(pairs, labels), description + "; trained on users " + labels);
+  }
+
   public static RewardData load(DataConfig c) {
     return switch (c.source()) {
       case SYNTHETIC -> {

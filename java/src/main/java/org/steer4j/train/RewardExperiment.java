@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.steer4j.config.Configs;
+import org.steer4j.config.DataConfig;
 import org.steer4j.config.ExperimentConfig;
 import org.steer4j.config.RewardConfig;
 import org.steer4j.config.RunConfig;
@@ -27,8 +28,9 @@ import org.steer4j.runtime.Native;
 
 /**
  * The reward experiment (the README's main job): make or load the data once, train every model
- * of the experiment, evaluate each (its best validation checkpoint) at every C on the same test
- * tasks, and write into the run directory {@code results.csv}, {@code report.md} with markdown
+ * of the experiment (on the users of its own {@code data.labels} when it sets them, e.g. a
+ * single-objective baseline), evaluate each (its best validation checkpoint) at every C on the
+ * same test tasks of all the experiment's users, and write into the run directory {@code results.csv}, {@code report.md} with markdown
  * tables, and PNG plots. Each model trains in {@code models/<name>/} with its own effective
  * config, metrics and checkpoints; rerunning on the same directory ({@code --resume}) continues
  * unfinished training from its last checkpoint.
@@ -51,7 +53,12 @@ public final class RewardExperiment {
     List<RewardConfig> out = new ArrayList<>();
     for (String file : config.models()) {
       RewardConfig m = Configs.load(RewardConfig.class, configDir.resolve(file), config.modelOverrides());
-      out.add(new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), config.data(),
+      // The experiment's data, except that a model may train on a subset of its labels.
+      var data = config.data();
+      if (!m.data().labels().isEmpty()) {
+        data = new DataConfig(data.source(), data.path(), data.size(), data.seed(), m.data().labels(), data.users(), data.mixture());
+      }
+      out.add(new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), data,
           m.sampler(), m.model(), m.train(), config.eval()));
     }
     long distinct = out.stream().map(c -> c.run().name()).distinct().count();
@@ -78,7 +85,7 @@ public final class RewardExperiment {
       RewardTrainer.Result result;
       try (MetricsLog metrics = new MetricsLog(dir.resolve("metrics.jsonl"))) {
         truncateMetricsForResume(dir);
-        result = new RewardTrainer(m, data, dir.resolve("checkpoints"))
+        result = new RewardTrainer(m, data.withLabels(m.data().labels()), dir.resolve("checkpoints"))
             .listen(Listeners.metrics(metrics))
             .listen(Listeners.progress(name))
             .listen(Listeners.log(log, name))

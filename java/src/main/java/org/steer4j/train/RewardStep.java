@@ -45,6 +45,10 @@ public final class RewardStep {
    * into a reused buffer.
    */
   public static RewardStep create(RewardConfig config, RewardData data) {
+    if (config.runtime().device() != org.steer4j.config.RuntimeConfig.Device.CPU) {
+      // At D = 4096 a step is ~0.1 s on 2 CPU cores; the GPU build is for embedding and policies.
+      throw new IllegalArgumentException("runtime.device: reward models train on the CPU (set runtime.device=cpu)");
+    }
     manual_seed(config.runtime().seed());  // initial weights
     RewardNet net = RewardTrainer.network(config, data.pairs().width());
     Tensor pairs = stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
