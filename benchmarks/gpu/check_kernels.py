@@ -39,6 +39,7 @@ SIGNATURES = {
     "s4j_logprob_forward": [P] * 5 + [L64] * 3,
     "s4j_logprob_backward": [P] * 6 + [L64] * 3,
     "s4j_decode_attention": [P] * 4 + [D, P] + [L64] * 5,
+    "s4j_adam_step": [P] * 4 + [L64] + [D] * 5 + [I, L64],
 }
 S4J_E_ARGUMENT = -1
 
@@ -515,6 +516,38 @@ def load_cpu_library(path: str, openblas_dir: str | None) -> None:
             ctypes.CDLL(str(folder / name), mode=ctypes.RTLD_GLOBAL)
 
 
+# --- fused Adam / AdamW ------------------------------------------------------------------------
+
+def check_adam(h: Harness, n=25_000_000, decoupled=False):
+    """Five fused steps against torch.optim.Adam / AdamW (for-loop implementation) on the same
+    gradients; time one step against torch's own foreach and fused implementations."""
+    torch = h.torch
+    g = torch.Generator(device=h.device).manual_seed(3)
+    f32 = dict(dtype=torch.float32, device=h.device)
+    lr, b1, b2, eps, wd = 1e-3, 0.9, 0.999, 3e-5, 0.01
+    p0 = torch.randn(n, generator=g, **f32)
+    grads = [torch.randn(n, generator=g, **f32) * 0.1 for _ in range(5)]
+    ours, m, v = p0.clone(), torch.zeros_like(p0), torch.zeros_like(p0)
+    ref = p0.clone().requires_grad_(True)
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = cls([ref], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd, foreach=False)
+    for step, grad in enumerate(grads, 1):
+        h.k.run("s4j_adam_step", "f32", ptr(ours), ptr(grad), ptr(m), ptr(v), n, lr, b1, b2, eps, wd, int(decoupled), step)
+        ref.grad = grad.clone()
+        opt.step()
+    h.sync()
+    err = h.rel_err(ours, ref.detach().double())
+    name = "adamw" if decoupled else "adam"
+    fused_ms = h.median_ms(lambda: h.k.run("s4j_adam_step", "f32", ptr(ours), ptr(grads[0]), ptr(m), ptr(v), n, lr, b1, b2, eps, wd, int(decoupled), 6))
+    for impl in ("foreach", "fused"):
+        p_ = p0.clone().requires_grad_(True)
+        p_.grad = grads[0].clone()
+        o = cls([p_], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd, **{impl: True})
+        o.step()
+        h.add(Row(f"{name} step", f"n={n}", err if impl == "foreach" else None, 1e-6 if impl == "foreach" else None,
+                  fused_ms=fused_ms, ref_ms=h.median_ms(o.step), ref=f"torch {impl}", note="5 steps vs torch for-loop" if impl == "foreach" else ""))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -568,6 +601,11 @@ def main(argv=None) -> int:
             h.guarded(f"logprob {dtype_name}", f"N={lp_n} L={lp_l} V=152064",
                       lambda d=dtype_name: check_logprob(h, lp_n, lp_l, 152064, d))
         h.guarded("logprob failures", "", lambda: check_logprob_failures(h))
+    if wanted("adam"):
+        print("-- fused Adam")
+        size = 25_000_000 if cuda else 1_000_000
+        for decoupled in (False, True):
+            h.guarded(f"adam decoupled={decoupled}", f"n={size}", lambda d=decoupled: check_adam(h, size, d))
     if wanted("attention"):
         print("-- decode attention")
         for n in att_ns:
