@@ -1,15 +1,11 @@
 package org.steer4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.steer4j.config.PrepareConfig;
-import org.steer4j.data.UltraFeedback;
-import org.steer4j.data.UltraFeedbackPairs;
-import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.data.PrepareJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -30,18 +26,9 @@ final class PrepareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrepareConfig cfg = ConfigArgs.load(PrepareConfig.class, config, overrides);
-    var rows = UltraFeedback.read(Path.of(cfg.input()));
-    var result = UltraFeedbackPairs.build(rows, cfg.subset(), cfg.seed(), cfg.trainFraction(), cfg.valFraction());
-    Path output = Path.of(cfg.output());
-    result.pairs().write(output, UltraFeedback.ASPECTS);
+    var result = PrepareJob.run(cfg);
     var s = result.stats();
-    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    var summary = json.createObjectNode();
-    summary.set("config", json.valueToTree(cfg));
-    summary.set("counts", json.valueToTree(s));
-    summary.putPOJO("labels", result.pairs().labels());
-    Path summaryFile = output.resolveSibling(output.getFileName().toString().replaceFirst("\\.jsonl$", "") + ".summary.json");
-    AtomicFiles.writeString(summaryFile, json.writeValueAsString(summary) + "\n");
+    Path output = Path.of(cfg.output());
     System.out.printf("%d rows, %d prompts, %d completions (%d dropped: a non-integer rating), %d pairs, %d in subset %s%n",
         s.rows(), s.prompts(), s.completions(), s.droppedCompletions(), s.pairs(), s.kept(), cfg.subset().name().toLowerCase());
     System.out.printf("split: %d train, %d val, %d test -> %s%n", s.train(), s.val(), s.test(), output);

@@ -20,7 +20,7 @@ public record DataConfig(
     Source source, String path, int size, long seed, List<String> labels, UserKind users, MixtureConfig mixture) {
   public DataConfig {
     labels = labels == null ? List.of() : List.copyOf(labels);
-    Checks.require(source != Source.PAIRS || (path != null && !path.isBlank()), "data.path is required when data.source is pairs");
+    // data.path of a pairs source may also come from an experiment's pipeline.embed (checked there)
     Checks.require(source == Source.PAIRS || size >= 100, "data.size must be >= 100 pairs, got " + size);
     Checks.require(users != UserKind.MIXTURE || source == Source.MIXTURE, "data.users: mixture needs data.source: mixture (it needs the objectives' utilities)");
   }

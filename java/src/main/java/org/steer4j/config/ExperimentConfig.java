@@ -11,10 +11,11 @@ import java.util.List;
  *     "train.steps=100")
  * @param curves plot the reward curves r(y) inferred per user type (1-D options only)
  * @param curveContexts C of the context pairs the curves are inferred from
+ * @param pipeline optional steps that make the pairs dataset first (prepare, embed)
  */
 public record ExperimentConfig(
     RunConfig run, RuntimeConfig runtime, DataConfig data, EvalConfig eval, List<String> models,
-    List<String> modelOverrides, boolean curves, List<Integer> curveContexts) {
+    List<String> modelOverrides, boolean curves, List<Integer> curveContexts, Pipeline pipeline) {
   public ExperimentConfig {
     models = List.copyOf(models);
     modelOverrides = modelOverrides == null ? List.of() : List.copyOf(modelOverrides);
@@ -24,6 +25,23 @@ public record ExperimentConfig(
 
   public static ExperimentConfig defaults() {
     return new ExperimentConfig(new RunConfig("experiment", "outputs"), RuntimeConfig.defaults(), DataConfig.defaults(),
-        EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10));
+        EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10), Pipeline.defaults());
+  }
+
+  /**
+   * Steps run before training, each skipped when null: {@code prepare} (a {@link PrepareConfig}
+   * file: UltraFeedback JSONL to text pairs) and {@code embed} (an {@link EmbedConfig} file:
+   * text pairs to a pairs dataset, resumable), with their own key=value overrides. With
+   * {@code embed}, the experiment's {@code data.path} defaults to the embedding's output.
+   */
+  public record Pipeline(String prepare, List<String> prepareOverrides, String embed, List<String> embedOverrides) {
+    public Pipeline {
+      prepareOverrides = prepareOverrides == null ? List.of() : List.copyOf(prepareOverrides);
+      embedOverrides = embedOverrides == null ? List.of() : List.copyOf(embedOverrides);
+    }
+
+    public static Pipeline defaults() {
+      return new Pipeline(null, List.of(), null, List.of());
+    }
   }
 }

@@ -10,6 +10,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.steer4j.config.Configs;
 import org.steer4j.config.DataConfig;
+import org.steer4j.config.EmbedConfig;
+import org.steer4j.config.PrepareConfig;
+import org.steer4j.data.EmbeddingJob;
+import org.steer4j.data.PrepareJob;
 import org.steer4j.config.ExperimentConfig;
 import org.steer4j.config.RewardConfig;
 import org.steer4j.config.RunConfig;
@@ -50,11 +54,15 @@ public final class RewardExperiment {
 
   /** The effective config of each model: its file, the overrides, then the experiment's shared sections. */
   public List<RewardConfig> modelConfigs() {
+    return modelConfigs(config.data());
+  }
+
+  private List<RewardConfig> modelConfigs(DataConfig experimentData) {
     List<RewardConfig> out = new ArrayList<>();
     for (String file : config.models()) {
       RewardConfig m = Configs.load(RewardConfig.class, configDir.resolve(file), config.modelOverrides());
       // The experiment's data, except that a model may train on a subset of its labels.
-      var data = config.data();
+      var data = experimentData;
       if (!m.data().labels().isEmpty()) {
         data = new DataConfig(data.source(), data.path(), data.size(), data.seed(), m.data().labels(), data.users(), data.mixture());
       }
@@ -69,8 +77,10 @@ public final class RewardExperiment {
   public List<AccuracyRow> run() throws IOException {
     long started = System.nanoTime();
     Native.init(config.runtime().threads());
-    List<RewardConfig> models = modelConfigs();
-    RewardData data = RewardData.load(config.data());
+    modelConfigs();  // every model config loads before any long step
+    DataConfig dataConfig = pipeline();
+    List<RewardConfig> models = modelConfigs(dataConfig);
+    RewardData data = RewardData.load(dataConfig);
     log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
 
     List<AccuracyRow> rows = new ArrayList<>();
@@ -121,6 +131,33 @@ public final class RewardExperiment {
     AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds));
     log.info("experiment done in %.1f s: %s, %s", seconds, run.file("results.csv"), run.file("report.md"));
     return rows;
+  }
+
+  /**
+   * Runs the pipeline's prepare and embed steps (embedding resumes its finished shards) and
+   * returns the data config to train on: with an embed step, a pairs source without a path
+   * reads the embedding's output.
+   */
+  private DataConfig pipeline() throws IOException {
+    ExperimentConfig.Pipeline p = config.pipeline();
+    DataConfig data = config.data();
+    if (p.prepare() != null) {
+      PrepareConfig prepare = Configs.load(PrepareConfig.class, configDir.resolve(p.prepare()), p.prepareOverrides());
+      var s = PrepareJob.run(prepare).stats();
+      log.info("prepare: %d pairs kept of %d (%d train, %d val, %d test) -> %s", s.kept(), s.pairs(), s.train(), s.val(), s.test(), prepare.output());
+    }
+    if (p.embed() != null) {
+      EmbedConfig embed = Configs.load(EmbedConfig.class, configDir.resolve(p.embed()), p.embedOverrides());
+      var s = new EmbeddingJob(embed, run).run();
+      log.info("embed: %d pairs, %d texts, %d tokens in %.1f s -> %s", s.pairs(), s.texts(), s.tokens(), s.seconds(), embed.output());
+      if (data.source() == DataConfig.Source.PAIRS && (data.path() == null || data.path().isBlank())) {
+        data = new DataConfig(data.source(), embed.output(), data.size(), data.seed(), data.labels(), data.users(), data.mixture());
+      }
+    }
+    if (data.source() == DataConfig.Source.PAIRS && (data.path() == null || data.path().isBlank())) {
+      throw new IllegalArgumentException("data.path is required when data.source is pairs (or set pipeline.embed)");
+    }
+    return data;
   }
 
   private static void truncateMetricsForResume(Path dir) throws IOException {

@@ -101,6 +101,45 @@ class PrepareEmbedEndToEndTest {
   }
 
   @Test
+  void prepareEmbedTrainAndEvaluateRunAsOneExperiment() throws Exception {
+    // The shipped HHT experiment's pipeline (prepare.yaml, embed.yaml), pointed at the fixture and
+    // the tiny model, with an NP-BTL small enough for 20 pairs (16 train, 2 val, 2 test): T = 2.
+    Path root = dir.resolve("pipeline");
+    Files.createDirectories(root);
+    Path shipped = Path.of("../configs/hht_reward").toAbsolutePath().normalize();
+    Files.writeString(root.resolve("np.yaml"), "run: {name: np-btl}\nsampler: {batch_size: 4, targets: 2, min_context: 0, max_context: 1}\n"
+        + "model: {type: np_btl, hidden: 16, heads: 2, context_encoder: linear}\ntrain: {steps: 12, val_every: 6, val_batches: 1, lr: 1.0e-3}\n");
+    Path experiment = root.resolve("experiment.yaml");
+    Files.writeString(experiment, String.join("\n",
+        "run: {name: uf-e2e, output_dir: " + root.resolve("runs") + "}",
+        "runtime: {threads: 1}",
+        "data: {source: pairs, labels: [helpfulness, honesty, truthfulness]}",
+        "eval: {contexts: [0, 1], batches: 2, batch_size: 4, targets: 2}",
+        "models: [np.yaml]",
+        "curves: false",
+        "pipeline:",
+        "  prepare: " + shipped.resolve("prepare.yaml"),
+        "  prepare_overrides: [input=" + UltraFeedbackPairsTest.SAMPLE.toAbsolutePath() + ", output=" + root.resolve("text_pairs.jsonl") + "]",
+        "  embed: " + shipped.resolve("embed.yaml"),
+        "  embed_overrides: [input=" + root.resolve("text_pairs.jsonl") + ", output=" + root.resolve("embedded") + ", model.path=" + model
+            + ", model.tokenizer=" + TOKENIZER.toAbsolutePath() + ", model.dtype=float32, runtime.device=cpu, runtime.threads=1, batch_size=3, shard_size=8]",
+        ""));
+    assertEquals(0, run("experiment", experiment.toString()));
+    Path runDir;
+    try (Stream<Path> days = Files.list(root.resolve("runs")); Stream<Path> runs = Files.list(days.findFirst().orElseThrow())) {
+      runDir = runs.findFirst().orElseThrow();
+    }
+    List<String> csv = Files.readAllLines(runDir.resolve("results.csv"));
+    assertEquals("model,label,context,accuracy,sem", csv.get(0));
+    for (String label : List.of("helpfulness", "honesty", "truthfulness")) {
+      assertTrue(csv.stream().anyMatch(l -> l.startsWith("np-btl," + label + ",1,")), label + " at C = 1 in " + csv);
+    }
+    assertEquals(20, PairsDataset.read(root.resolve("embedded")).size());
+    String card = Files.readString(runDir.resolve("models/np-btl/checkpoints/best/model.yaml"));
+    assertTrue(card.contains("input_width: 32"), "the reward model reads the 32-d embeddings: " + card);
+  }
+
+  @Test
   void theLengthFilterDropsPairsWithALongOption() throws Exception {
     Path pairs = dir.resolve("hh/text_pairs.jsonl");
     assertEquals(0, run("prepare", "input=" + UltraFeedbackPairsTest.SAMPLE, "output=" + pairs, "subset=hh"));
