@@ -71,6 +71,18 @@ void output_layer(const T* pre, const T* mean, const T* scale, const T* beta, co
   }
 }
 
+// dh = dr_i . W2: the gradient at the output layer's input for one row.
+template <typename T>
+void output_gradient(const T* g, const T* w2, T* dh, int64_t H, int64_t O) {
+  std::fill(dh, dh + H, T(0));
+  for (int64_t o = 0; o < O; ++o) {
+    const T go = g[o];
+    const T* w = w2 + o * H;
+#pragma omp simd
+    for (int64_t j = 0; j < H; ++j) dh[j] += go * w[j];
+  }
+}
+
 template <typename T>
 int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, const T* beta,
             const T* w2, const T* b2, const T* proj_w, const T* proj_b, T* running_mean,
@@ -208,13 +220,7 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
     for (int64_t i = i0; i < i1; ++i) {
       const T* a = pre + i * H;
       const T* g = dr + i * O;
-      std::fill(dh.begin(), dh.end(), T(0));
-      for (int64_t o = 0; o < O; ++o) {
-        const T go = g[o];
-        const T* w = w2 + o * H;
-#pragma omp simd
-        for (int64_t j = 0; j < H; ++j) dh[j] += go * w[j];
-      }
+      output_gradient(g, w2, dh.data(), H, O);
 #pragma omp simd
       for (int64_t j = 0; j < H; ++j) {
         const T centred = a[j] - mean[j];
@@ -270,13 +276,7 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
         const T* a = pre + i * H;
         const T* g = dr + i * O;
         T* out = da + i * H;
-        std::fill(dh.begin(), dh.end(), T(0));
-        for (int64_t o = 0; o < O; ++o) {
-          const T go = g[o];
-          const T* w = w2 + o * H;
-#pragma omp simd
-          for (int64_t j = 0; j < H; ++j) dh[j] += go * w[j];
-        }
+        output_gradient(g, w2, dh.data(), H, O);
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
           const T centred = a[j] - mean[j];

@@ -4,6 +4,8 @@
 // the argument errors.
 #include "steer4j/attention.h"
 
+#include "expect.h"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -13,17 +15,6 @@
 
 namespace {
 
-int failures = 0;
-
-#define EXPECT(cond, ...)                              \
-  do {                                                 \
-    if (!(cond)) {                                     \
-      std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::printf(__VA_ARGS__);                        \
-      std::printf("\n");                               \
-      ++failures;                                      \
-    }                                                  \
-  } while (0)
 
 struct Case {
   int64_t N, Hq, Hkv, Lmax, Dh;

@@ -5,6 +5,8 @@
 #include "steer4j/logprob.h"
 #include "cpu_math.h"
 
+#include "expect.h"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -14,17 +16,6 @@
 
 namespace {
 
-int failures = 0;
-
-#define EXPECT(cond, ...)                              \
-  do {                                                 \
-    if (!(cond)) {                                     \
-      std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::printf(__VA_ARGS__);                        \
-      std::printf("\n");                               \
-      ++failures;                                      \
-    }                                                  \
-  } while (0)
 
 struct Case {
   int64_t N, L, V;

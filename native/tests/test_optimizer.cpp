@@ -1,6 +1,7 @@
 // Tests the fused Adam / AdamW step against a plain double loop of torch.optim's update, over
 // several steps, with and without (coupled / decoupled) weight decay, float and double.
 #include "steer4j/optimizer.h"
+#include "expect.h"
 
 #include <cmath>
 #include <cstdio>
@@ -8,7 +9,6 @@
 #include <vector>
 
 namespace {
-int failures = 0;
 
 // torch.optim.Adam / AdamW, written out in double.
 void reference(std::vector<double>& p, const std::vector<double>& g, std::vector<double>& m,

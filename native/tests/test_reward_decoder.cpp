@@ -3,6 +3,8 @@
 // double; the float kernel must agree with the double one.
 #include "steer4j/reward_decoder.h"
 
+#include "expect.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,17 +14,6 @@
 
 namespace {
 
-int failures = 0;
-
-#define EXPECT(cond, ...)                                  \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      std::printf("FAIL %s:%d: ", __FILE__, __LINE__);     \
-      std::printf(__VA_ARGS__);                            \
-      std::printf("\n");                                   \
-      ++failures;                                          \
-    }                                                      \
-  } while (0)
 
 struct Case {
   int64_t B, N, Dt, Dz, H, O;

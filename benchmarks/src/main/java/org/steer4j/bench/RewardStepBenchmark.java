@@ -55,7 +55,7 @@ public class RewardStepBenchmark {
   @Param({"synthetic", "uf"})
   public String shape;
 
-  @Param({"float32"})
+  @Param({"float32", "bfloat16"})
   public String dtype;
 
   @Param({"fused"})

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.steer4j.config.Configs;
 import org.steer4j.config.SmokeConfig;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.train.SmokeJob;
@@ -28,12 +27,7 @@ final class SmokeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> all = new ArrayList<>(overrides);
-    if (config != null && config.toString().contains("=") && !config.toFile().exists()) {
-      all.add(0, config.toString());  // only overrides were given
-      config = null;
-    }
-    SmokeConfig cfg = config == null ? Configs.defaults(SmokeConfig.class, all) : Configs.load(SmokeConfig.class, config, all);
+    SmokeConfig cfg = ConfigArgs.load(SmokeConfig.class, config, overrides);
     RunDirectory run = RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
     var summary = new SmokeJob(cfg, run).run();
     StringBuilder table = new StringBuilder("\n| measure | value |\n|---|---|\n");
