@@ -227,6 +227,15 @@ public final class DecoderLm extends Module {
     lora = config;
   }
 
+  /**
+   * Makes the base weights trainable (full fine-tuning, e.g. pretraining a small model from
+   * scratch) or frozen again (the default: only adapters train). While they train, {@link
+   * #trainableParameters()} lists them too.
+   */
+  public void trainBaseWeights(boolean trainable) {
+    for (Tensor t : stateDict().values()) t.requires_grad_(trainable);
+  }
+
   /** The attached LoRA configuration, or null. */
   public LoraConfig lora() {
     return lora;
