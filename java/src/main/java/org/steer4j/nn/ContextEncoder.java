@@ -5,7 +5,6 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.ModelConfig;
 import org.steer4j.config.ModelConfig.Aggregator;
 import org.steer4j.config.ModelConfig.Encoder;
@@ -22,10 +21,12 @@ public final class ContextEncoder extends Module {
   private final SelfAttention attention;
   private final Aggregator aggregator;
   private final long hidden;
+  private final TensorOptions options;
 
   public ContextEncoder(long inputWidth, ModelConfig c, TensorOptions options) {
     super("ContextEncoder");
     hidden = c.hidden();
+    this.options = options;
     inner = c.contextEncoder() == Encoder.MLP
         ? new Mlp(2 * inputWidth, c.hidden(), c.hidden(), options)
         : Mlp.linear(2 * inputWidth, c.hidden(), options);
@@ -48,7 +49,7 @@ public final class ContextEncoder extends Module {
     long b = pairs.tasks(), c = pairs.pairs();
     Tensor aggregate;
     if (c == 0) {
-      aggregate = zeros(new long[] {b, hidden}, new TensorOptions(ScalarType.Float));
+      aggregate = zeros(new long[] {b, hidden}, options);  // on the parameters' device
     } else {
       Tensor x = inner.forwardConcat(pairs.chosenFeatures(), pairs.rejectedFeatures()).view(b, c, hidden);
       if (attention != null) x = attention.forward(x);

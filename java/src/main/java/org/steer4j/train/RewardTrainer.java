@@ -8,10 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Adam;
-import org.bytedeco.pytorch.AdamOptions;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
@@ -148,16 +144,7 @@ public final class RewardTrainer {
 
   /** Adam or AdamW with the recipe's learning rate, eps and weight decay. */
   public static Optimizer optimizer(RewardNet net, TrainConfig t) {
-    if (t.optimizer() == TrainConfig.Optimizer.ADAMW) {
-      AdamWOptions o = new AdamWOptions(t.lr());
-      o.eps().put(t.eps());
-      o.weight_decay().put(t.weightDecay());
-      return new AdamW(net.parameters(), o);
-    }
-    AdamOptions o = new AdamOptions(t.lr());
-    o.eps().put(t.eps());
-    o.weight_decay().put(t.weightDecay());
-    return new Adam(net.parameters(), o);
+    return Optimizers.of(net.parameters(), t);
   }
 
   private String card(long step) {
