@@ -28,14 +28,16 @@ final class DecoderLayer extends Module {
   final Projection q, k, v, o, gate, up, down;
   private final Activation activation;
   private final double scale;
+  /** Container modules, held so their Java peers outlive GC (see DecoderLm's containers). */
+  private final Module attentionModule, mlpModule, inputNormModule, postNormModule;
 
   DecoderLayer(ModelConfig config, int index, WeightLoader w) {
     super("DecoderLayer");
     this.config = config;
     this.index = index;
     String p = WeightLayout.layer(index);
-    Module attention = register_module("self_attn", new Module("Attention"));
-    Module mlp = register_module("mlp", new Module("Mlp"));
+    Module attention = attentionModule = register_module("self_attn", new Module("Attention"));
+    Module mlp = mlpModule = register_module("mlp", new Module("Mlp"));
     q = attention.register_module("q_proj", new Projection(w.get(p + "self_attn.q_proj.weight"), w.optional(p + "self_attn.q_proj.bias")));
     k = attention.register_module("k_proj", new Projection(w.get(p + "self_attn.k_proj.weight"), w.optional(p + "self_attn.k_proj.bias")));
     v = attention.register_module("v_proj", new Projection(w.get(p + "self_attn.v_proj.weight"), w.optional(p + "self_attn.v_proj.bias")));
@@ -45,8 +47,10 @@ final class DecoderLayer extends Module {
     down = mlp.register_module("down_proj", new Projection(w.get(p + "mlp.down_proj.weight"), w.optional(p + "mlp.down_proj.bias")));
     inputNorm = w.get(p + "input_layernorm.weight");
     postNorm = w.get(p + "post_attention_layernorm.weight");
-    register_module("input_layernorm", new Module("RMSNorm")).register_parameter("weight", inputNorm, false);
-    register_module("post_attention_layernorm", new Module("RMSNorm")).register_parameter("weight", postNorm, false);
+    inputNormModule = register_module("input_layernorm", new Module("RMSNorm"));
+    inputNormModule.register_parameter("weight", inputNorm, false);
+    postNormModule = register_module("post_attention_layernorm", new Module("RMSNorm"));
+    postNormModule.register_parameter("weight", postNorm, false);
     activation = Activation.of(config.activation(), "config.json");
     scale = 1.0 / Math.sqrt(config.headDim());
   }

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.steer4j.config.Configs;
 import org.steer4j.config.PolicyConfig;
+import org.steer4j.data.LabelUsers;
 import org.steer4j.data.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
@@ -75,8 +76,10 @@ public final class DpoTrainer {
     TensorVector parameters = policy.parameters();
     Optimizer optimizer = Optimizers.of(parameters, config.train());
     Tensor pairs = org.bytedeco.pytorch.global.torch.stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
-    TaskSampler train = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler());
-    TaskSampler val = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
+    // the training users are this policy's labels (all of the data's, or one objective for a baseline)
+    LabelUsers users = new LabelUsers(data.pairs(), config.data().labels());
+    TaskSampler train = new TaskSampler(pairs, users, Split.TRAIN, config.sampler());
+    TaskSampler val = new TaskSampler(pairs, users, Split.VAL, config.sampler());
     long total = config.train().totalSteps(data.pairs().rows(Split.TRAIN).length, config.sampler().batchSize());
 
     Path lastDir = checkpoints.resolve("last"), bestDir = checkpoints.resolve("best");

@@ -59,12 +59,19 @@ public final class PolicyExperiment {
     this.log = run.log();
   }
 
-  /** The effective config of each policy: its file, the overrides, then the experiment's shared sections. */
+  /**
+   * The effective config of each policy: its file, the overrides, then the experiment's shared
+   * sections, except that a policy's own non-empty {@code data.labels} choose its training users
+   * (a per-objective baseline); every policy is evaluated on the experiment's labels.
+   */
   public List<PolicyConfig> modelConfigs() {
     List<PolicyConfig> out = new ArrayList<>();
+    PolicyDataConfig d = config.data();
     for (String file : config.models()) {
       PolicyConfig m = Configs.load(PolicyConfig.class, configDir.resolve(file), config.modelOverrides());
-      out.add(new PolicyConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), config.data(), config.base(), m.sampler(),
+      List<String> labels = m.data().labels().isEmpty() ? d.labels() : m.data().labels();
+      PolicyDataConfig data = new PolicyDataConfig(d.source(), d.dialogue(), d.textPairs(), d.embeddings(), labels, d.cacheDir());
+      out.add(new PolicyConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), data, config.base(), m.sampler(),
           m.policy(), m.dpo(), m.train(), config.eval()));
     }
     if (out.stream().map(c -> c.run().name()).distinct().count() != out.size()) {

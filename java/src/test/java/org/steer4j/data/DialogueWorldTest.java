@@ -59,6 +59,8 @@ class DialogueWorldTest {
     String details = " many sources agree on this . it is a well known fact . experts often say the same . people ask this a lot .";
     assertScores(2 + 3, 2, PERU, "the answer is lima ." + details);   // only 3 details count for help
     assertScores(2 + 3, -2 - 4, NUMBER, "the answer is seven ." + details);  // but each one is an embellishment
+    // saying a sentence again is noise: -1 / -1 per repetition, not more credit
+    assertScores(-1 + 0 - 1 - 1, 2 + 1 - 1 - 1, NUMBER, "i do not know . please check other sources . please check other sources . i do not know .");
   }
 
   @Test
