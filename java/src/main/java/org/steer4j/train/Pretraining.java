@@ -15,10 +15,12 @@ import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.steer4j.config.BaseModelConfig.PretrainConfig;
 import org.steer4j.config.Configs;
+import org.steer4j.config.DpoConfig;
 import org.steer4j.config.PolicyDataConfig.DialogueConfig;
 import org.steer4j.config.TrainConfig;
 import org.steer4j.data.DialogueTokenizer;
@@ -28,6 +30,7 @@ import org.steer4j.kernels.Tape;
 import org.steer4j.llm.ChatFormat;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Family;
+import org.steer4j.llm.ForwardOptions;
 import org.steer4j.llm.ModelConfig;
 import org.steer4j.llm.ModelDtype;
 import org.steer4j.llm.TextTokenizer;
@@ -35,7 +38,6 @@ import org.steer4j.llm.WeightLayout;
 import org.steer4j.policy.ChatEncoder;
 import org.steer4j.policy.SequenceBatch;
 import org.steer4j.policy.SequenceLogProbs;
-import org.steer4j.config.DpoConfig;
 import org.steer4j.run.Progress;
 import org.steer4j.run.RunLog;
 import org.steer4j.runtime.AtomicFiles;
@@ -66,12 +68,13 @@ public final class Pretraining {
   /** The model's architecture: vocabulary of the world's tokenizer, tied embeddings. */
   public ModelConfig modelConfig() {
     return ModelConfig.of(Family.LLAMA, DialogueTokenizer.size(), config.hidden(), config.intermediate(), config.layers(), config.heads(),
-        config.kvHeads(), config.hidden() / config.heads()).with("tie_word_embeddings", true).with("max_position_embeddings", 512);
+        config.kvHeads(), config.hidden() / config.heads()).with("tie_word_embeddings", true);
   }
 
   /** The checkpoint directory under {@code cacheDir}: made now unless it exists. */
   public Path ensure(Path cacheDir, RunLog log) {
-    Fingerprint f = new Fingerprint().add("dialogue-pretraining-v1").add(Configs.toYaml(config)).add(world.seed()).add(world.corpus())
+    Fingerprint f = new Fingerprint().add("dialogue-pretraining-v1").add(Configs.toYaml(config)).add(modelConfig().toJson().toString())
+        .add(world.seed()).add(world.corpus())
         .add(Double.toString(world.answerableFraction()));
     for (String token : DialogueTokenizer.tokens()) f.add(token);
     String key = f.hex();
@@ -145,9 +148,9 @@ public final class Pretraining {
         optimizer.zero_grad();
         Tape tape = new Tape();
         var labels = b.labels();
-        Tensor logp = SequenceLogProbs.of(lm.logits(b.ids(), b.mask(), org.steer4j.llm.ForwardOptions.BASE), labels, DpoConfig.LogProb.FUSED, tape);
+        Tensor logp = SequenceLogProbs.of(lm.logits(b.ids(), b.mask(), ForwardOptions.BASE), labels, DpoConfig.LogProb.FUSED, tape);
         double tokens = labels.mask().sum().item_double();
-        Tensor loss = logp.sum().neg().div(new org.bytedeco.pytorch.Scalar(tokens));
+        Tensor loss = logp.sum().neg().div(new Scalar(tokens));
         tape.backward(loss);
         optimizer.step();
         double l = loss.item_double();
