@@ -114,7 +114,8 @@ public final class PolicyExperiment {
         generation.addAll(g.rows());
         examples.addAll(g.examples());
       }
-      for (PolicyConfig m : models) {
+      for (int k = 0; k < models.size(); ++k) {
+        PolicyConfig m = models.get(k);
         String name = m.run().name();
         Path dir = run.path().resolve("models").resolve(name);
         Files.createDirectories(dir.resolve("checkpoints"));
@@ -124,7 +125,10 @@ public final class PolicyExperiment {
             m.runtime().seed(), 0, org.steer4j.cli.Steer4j.version());
         long t0 = System.nanoTime();
         DpoTrainer.Result result;
-        DecoderLm fresh = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
+        // A policy attaches its LoRA to its base model, so the first one takes the model already
+        // loaded (its reference forward is the same weights with adapters off) and each later one
+        // loads its own; an earlier one's memory goes back when the JVM collects it.
+        DecoderLm fresh = k == 0 ? lm : DecoderLm.load(Path.of(base.path()), base.dtype(), device);
         try (MetricsLog metrics = new MetricsLog(dir.resolve("metrics.jsonl"))) {
           truncateMetricsForResume(dir);
           result = new DpoTrainer(m, data, reference, card, dir.resolve("checkpoints"))
