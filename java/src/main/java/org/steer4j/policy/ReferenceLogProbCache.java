@@ -1,7 +1,5 @@
 package org.steer4j.policy;
 
-import static org.bytedeco.pytorch.global.torch.zeros;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -9,7 +7,6 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.DpoConfig;
 import org.steer4j.io.TensorCache;
@@ -64,8 +61,7 @@ public final class ReferenceLogProbCache {
     Integer[] order = new Integer[2 * n];
     for (int i = 0; i < order.length; ++i) order[i] = i;
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> data.length(i / 2, i % 2)).reversed());
-    Tensor out = zeros(new long[] {n, 2}, new TensorOptions(ScalarType.Float));
-    float[] flat = new float[2 * n];
+    float[] flat = new float[2 * n];  // row-major [rows, 2]
     for (int start = 0; start < order.length; start += batchSize) {
       int count = Math.min(batchSize, order.length - start);
       int[] rows = new int[count], options = new int[count];
@@ -80,8 +76,7 @@ public final class ReferenceLogProbCache {
       }
       if (progress != null) progress.accept(start + count);
     }
-    out.view(2 * n).copy_(org.bytedeco.pytorch.global.torch.tensor(flat));
-    return out;
+    return org.bytedeco.pytorch.global.torch.tensor(flat).view(n, 2);
   }
 
   /** A [rows, 2] tensor as rows of (option a, option b) log-probs. */
