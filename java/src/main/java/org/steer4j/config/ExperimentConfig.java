@@ -5,6 +5,7 @@ import java.util.List;
 /**
  * An experiment: one dataset, several reward models trained and evaluated on it, one report.
  *
+ * @param kind reward (the default; see {@link ExperimentKind})
  * @param models the model configs (paths relative to this file), each a {@link RewardConfig};
  *     the experiment's run, runtime, data and eval sections replace theirs
  * @param modelOverrides key=value overrides applied to every model config (e.g.
@@ -14,9 +15,10 @@ import java.util.List;
  * @param pipeline optional steps that make the pairs dataset first (prepare, embed)
  */
 public record ExperimentConfig(
-    RunConfig run, RuntimeConfig runtime, DataConfig data, EvalConfig eval, List<String> models,
+    ExperimentKind kind, RunConfig run, RuntimeConfig runtime, DataConfig data, EvalConfig eval, List<String> models,
     List<String> modelOverrides, boolean curves, List<Integer> curveContexts, Pipeline pipeline) {
   public ExperimentConfig {
+    Checks.require(kind == ExperimentKind.REWARD, "kind: a reward experiment config must have kind: reward, got " + kind);
     models = List.copyOf(models);
     modelOverrides = modelOverrides == null ? List.of() : List.copyOf(modelOverrides);
     curveContexts = curveContexts == null ? List.of() : List.copyOf(curveContexts);
@@ -24,7 +26,7 @@ public record ExperimentConfig(
   }
 
   public static ExperimentConfig defaults() {
-    return new ExperimentConfig(new RunConfig("experiment", "outputs"), RuntimeConfig.defaults(), DataConfig.defaults(),
+    return new ExperimentConfig(ExperimentKind.REWARD, new RunConfig("experiment", "outputs"), RuntimeConfig.defaults(), DataConfig.defaults(),
         EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10), Pipeline.defaults());
   }
 

@@ -230,7 +230,8 @@ public final class EmbeddingJob {
     throw new IllegalArgumentException("no EOS token: tokenizer_config.json has no eos_token and config.json no eos_token_id; set text.eos_token");
   }
 
-  static ChatFormat format(TextConfig.Format format, ModelConfig model) {
+  /** The chat format a config names, for a model of {@code model}'s family. */
+  public static ChatFormat format(TextConfig.Format format, ModelConfig model) {
     return switch (format) {
       case PLAIN -> ChatFormat.PLAIN;
       case CHAT_TEMPLATE -> ChatFormat.of(model.family());
@@ -240,7 +241,8 @@ public final class EmbeddingJob {
     };
   }
 
-  static Device device(RuntimeConfig.Device device) {
+  /** The LibTorch device of a runtime config ({@code cuda:0} for cuda). */
+  public static Device device(RuntimeConfig.Device device) {
     return new Device(device == RuntimeConfig.Device.CUDA ? "cuda:0" : "cpu");
   }
 

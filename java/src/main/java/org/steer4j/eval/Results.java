@@ -16,7 +16,12 @@ public final class Results {
 
   /** {@code model,label,context,accuracy,sem} (accuracy and sem in %), atomically. */
   public static void writeCsv(Path file, List<AccuracyRow> rows) throws IOException {
-    StringBuilder sb = new StringBuilder("model,label,context,accuracy,sem\n");
+    writeCsv(file, rows, "label");
+  }
+
+  /** As {@link #writeCsv(Path, List)}, naming the label column (e.g. objective). */
+  public static void writeCsv(Path file, List<AccuracyRow> rows, String labelColumn) throws IOException {
+    StringBuilder sb = new StringBuilder("model," + labelColumn + ",context,accuracy,sem\n");
     for (AccuracyRow r : rows) {
       sb.append(String.format(Locale.ROOT, "%s,%s,%d,%.2f,%.2f%n", r.model(), r.label(), r.context(), r.accuracy(), r.sem()));
     }

@@ -63,13 +63,7 @@ public final class RewardEvaluator {
   }
 
   static AccuracyRow row(String model, String label, int context, List<Double> values) {
-    int n = values.size();
-    double mean = 0;
-    for (double v : values) mean += v;
-    mean /= n;
-    double ss = 0;
-    for (double v : values) ss += (v - mean) * (v - mean);
-    double sem = n > 1 ? Math.sqrt(ss / (n - 1) / n) : 0;
-    return new AccuracyRow(model, label, context, 100 * mean, 100 * sem, n);
+    return AccuracyRow.of(model, label, context, values);
   }
+
 }

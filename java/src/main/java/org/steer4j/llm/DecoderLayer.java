@@ -6,11 +6,15 @@ import static org.bytedeco.pytorch.global.torch.scaled_dot_product_attention;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.kernels.DecodeAttentionOp;
 
 /**
  * One pre-norm decoder block: {@code x + attn(norm(x))}, then {@code x + mlp(norm(x))}, where the
@@ -24,14 +28,16 @@ final class DecoderLayer extends Module {
   final Projection q, k, v, o, gate, up, down;
   private final Activation activation;
   private final double scale;
+  /** Container modules, held so their Java peers outlive GC (see DecoderLm's containers). */
+  private final Module attentionModule, mlpModule, inputNormModule, postNormModule;
 
   DecoderLayer(ModelConfig config, int index, WeightLoader w) {
     super("DecoderLayer");
     this.config = config;
     this.index = index;
     String p = WeightLayout.layer(index);
-    Module attention = register_module("self_attn", new Module("Attention"));
-    Module mlp = register_module("mlp", new Module("Mlp"));
+    Module attention = attentionModule = register_module("self_attn", new Module("Attention"));
+    Module mlp = mlpModule = register_module("mlp", new Module("Mlp"));
     q = attention.register_module("q_proj", new Projection(w.get(p + "self_attn.q_proj.weight"), w.optional(p + "self_attn.q_proj.bias")));
     k = attention.register_module("k_proj", new Projection(w.get(p + "self_attn.k_proj.weight"), w.optional(p + "self_attn.k_proj.bias")));
     v = attention.register_module("v_proj", new Projection(w.get(p + "self_attn.v_proj.weight"), w.optional(p + "self_attn.v_proj.bias")));
@@ -41,8 +47,10 @@ final class DecoderLayer extends Module {
     down = mlp.register_module("down_proj", new Projection(w.get(p + "mlp.down_proj.weight"), w.optional(p + "mlp.down_proj.bias")));
     inputNorm = w.get(p + "input_layernorm.weight");
     postNorm = w.get(p + "post_attention_layernorm.weight");
-    register_module("input_layernorm", new Module("RMSNorm")).register_parameter("weight", inputNorm, false);
-    register_module("post_attention_layernorm", new Module("RMSNorm")).register_parameter("weight", postNorm, false);
+    inputNormModule = register_module("input_layernorm", new Module("RMSNorm"));
+    inputNormModule.register_parameter("weight", inputNorm, false);
+    postNormModule = register_module("post_attention_layernorm", new Module("RMSNorm"));
+    postNormModule.register_parameter("weight", postNorm, false);
     activation = Activation.of(config.activation(), "config.json");
     scale = 1.0 / Math.sqrt(config.headDim());
   }
@@ -79,6 +87,13 @@ final class DecoderLayer extends Module {
     KvCache cache = pass.cache();
     if (cache != null) {
       cache.write(index, keys, values, pass.slots());
+      if (s == 1 && nativeDecode(pass, queries)) {
+        // One new token per sequence: sequence n's keys are slots 0..past[n] (its new token
+        // included), so the kernel reads past[n] + 1 of them, GQA without repeating the cache.
+        Tensor lengths = pass.slots().select(1, 0).add(new Scalar(1));
+        Tensor out = DecodeAttentionOp.forward(queries.select(2, 0), cache.keys(index), cache.values(index), lengths, scale);
+        return o.forward(out.reshape(n, 1, (long) config.numHeads() * d), a, t);
+      }
       long used = pass.mask().size(3);  // the slots up to the longest sequence after this step
       keys = cache.keys(index).narrow(2, 0, used);
       values = cache.values(index).narrow(2, 0, used);
@@ -90,6 +105,13 @@ final class DecoderLayer extends Module {
     }
     Tensor out = scaled_dot_product_attention(queries, keys, values, new TensorOptional(pass.mask()), 0.0, false, new DoubleOptional(scale), false);
     return o.forward(out.transpose(1, 2).reshape(n, s, (long) config.numHeads() * d), a, t);
+  }
+
+  /** Whether this decode step may run the native kernel: asked for, no autograd, a dtype it has. */
+  private static boolean nativeDecode(Pass pass, Tensor queries) {
+    if (!pass.options().nativeDecodeAttention() || GradMode.is_enabled()) return false;
+    int type = queries.scalar_type().value;
+    return type == ScalarType.Float.value || (type == ScalarType.Double.value && !queries.is_cuda());
   }
 
   private Tensor heads(Tensor projected, long n, long s, long count) {

@@ -45,6 +45,12 @@ public final class DecoderLm extends Module {
   private final Tensor inverseFrequencies;  // float32 [Dh/2] on the device
   private final double embedScale;
   private LoraConfig lora;
+  /**
+   * The plain container modules (model, layers, norm, ...). Held because a Java module object is
+   * the peer native code calls back into: collected, a later {@code train()} / {@code eval()}
+   * walking the tree throws a NullPointerException from native code.
+   */
+  private final List<Module> containers = new ArrayList<>();
 
   private DecoderLm(ModelConfig config, WeightSource source, ModelDtype dtype, Device device) {
     super("DecoderLm");
@@ -53,18 +59,18 @@ public final class DecoderLm extends Module {
     this.dtype = dtype;
     this.device = device;
     WeightLoader w = new WeightLoader(config, source, dtype, device);
-    Module model = register_module("model", new Module("Model"));
+    Module model = keep(register_module("model", new Module("Model")));
     embed = w.get(WeightLayout.EMBED);
-    model.register_module("embed_tokens", new Module("Embedding")).register_parameter("weight", embed, false);
-    Module stack = model.register_module("layers", new Module("Layers"));
+    keep(model.register_module("embed_tokens", new Module("Embedding"))).register_parameter("weight", embed, false);
+    Module stack = keep(model.register_module("layers", new Module("Layers")));
     for (int l = 0; l < config.numLayers(); ++l) layers.add(stack.register_module(Integer.toString(l), new DecoderLayer(config, l, w)));
     finalNorm = w.get(WeightLayout.FINAL_NORM);
-    model.register_module("norm", new Module("RMSNorm")).register_parameter("weight", finalNorm, false);
+    keep(model.register_module("norm", new Module("RMSNorm"))).register_parameter("weight", finalNorm, false);
     if (config.tieWordEmbeddings()) {
       lmHead = embed;
     } else {
       lmHead = w.get(WeightLayout.LM_HEAD);
-      register_module("lm_head", new Module("Linear")).register_parameter("weight", lmHead, false);
+      keep(register_module("lm_head", new Module("Linear"))).register_parameter("weight", lmHead, false);
     }
     double[] f = RopeScaling.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling());
     float[] ff = new float[f.length];
@@ -74,6 +80,11 @@ public final class DecoderLm extends Module {
     embedScale = config.family().scaledEmbeddings()
         ? tensor((float) Math.sqrt(config.hiddenSize())).to(dtype.scalarType()).item_double() : 1.0;
     eval();
+  }
+
+  private Module keep(Module m) {
+    containers.add(m);
+    return m;
   }
 
   /** Loads a Hugging Face checkpoint directory, converting its weights to {@code dtype} on {@code device}. */
@@ -227,6 +238,15 @@ public final class DecoderLm extends Module {
     lora = config;
   }
 
+  /**
+   * Makes the base weights trainable (full fine-tuning, e.g. pretraining a small model from
+   * scratch) or frozen again (the default: only adapters train). While they train, {@link
+   * #trainableParameters()} lists them too.
+   */
+  public void trainBaseWeights(boolean trainable) {
+    for (Tensor t : stateDict().values()) t.requires_grad_(trainable);
+  }
+
   /** The attached LoRA configuration, or null. */
   public LoraConfig lora() {
     return lora;
@@ -246,8 +266,7 @@ public final class DecoderLm extends Module {
   /** The base weights under their Hugging Face names, in checkpoint order (a tied head is not repeated). */
   public Map<String, Tensor> stateDict() {
     Map<String, Tensor> byName = new LinkedHashMap<>();
-    var named = named_parameters(true);
-    for (long i = 0; i < named.size(); ++i) byName.put(named.get(i).key().getString(), named.get(i).value());
+    byName.putAll(org.steer4j.nn.Weights.parameters(this));  // own handles: the dict is a temporary
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (String name : WeightLayout.of(config).keySet()) {
       Tensor t = byName.get(name);

@@ -6,7 +6,6 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.ModelConfig;
 import org.steer4j.config.ModelConfig.Aggregator;
 import org.steer4j.config.ModelConfig.Encoder;
@@ -25,10 +24,12 @@ public final class ContextEncoder extends Module {
   private final SelfAttention attention;
   private final Aggregator aggregator;
   private final long hidden;
+  private final TensorOptions options;
 
   public ContextEncoder(long inputWidth, ModelConfig c, TensorOptions options) {
     super("ContextEncoder");
     hidden = c.hidden();
+    this.options = options;
     input = new PairLinear(inputWidth, c.hidden(), options);
     register_module("input", input);
     innerOutput = c.contextEncoder() == Encoder.MLP ? new Linear(c.hidden(), c.hidden(), true, options) : null;
@@ -51,7 +52,7 @@ public final class ContextEncoder extends Module {
     long b = pairs.tasks(), c = pairs.pairs();
     Tensor aggregate;
     if (c == 0) {
-      aggregate = zeros(new long[] {b, hidden}, new TensorOptions(ScalarType.Float));
+      aggregate = zeros(new long[] {b, hidden}, options);  // on the parameters' device
     } else {
       Tensor x = input.forward(pairs.chosenFeatures(), pairs.rejectedFeatures());
       if (innerOutput != null) x = innerOutput.forward(relu(x));

@@ -22,6 +22,7 @@ import org.steer4j.runtime.AtomicFiles;
  */
 public final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
+  static final String OPTIMIZER = "optimizer.safetensors";
 
   private Checkpoints() {}
 
@@ -29,15 +30,32 @@ public final class Checkpoints {
   public record State(long step, long totalSteps, double bestValLoss, long bestStep) {}
 
   public static void save(Path dir, Module model, FusedAdam optimizer, State state, String modelYaml) {
+    write(dir, tmp -> {
+      Weights.save(model, tmp.resolve("model.safetensors"), Map.of("format", "pt", "producer", "steer4j"));
+      if (optimizer != null) optimizer.save(tmp.resolve(OPTIMIZER));
+      writeState(tmp, state);
+      AtomicFiles.writeString(tmp.resolve("model.yaml"), modelYaml);
+    });
+  }
+
+  /** Writes the content of a checkpoint directory. */
+  @FunctionalInterface
+  public interface Content {
+    void writeInto(Path dir) throws IOException;
+  }
+
+  /**
+   * Writes a checkpoint directory through {@code content} into a temporary sibling, then swaps
+   * it in by renames: a crash leaves the previous checkpoint (or its {@code .old} copy, which
+   * {@link #resolve} finds), never a half-written one.
+   */
+  public static void write(Path dir, Content content) {
     Path parent = dir.toAbsolutePath().getParent();
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp");
     try {
       deleteTree(tmp);
       Files.createDirectories(tmp);
-      Weights.save(model, tmp.resolve("model.safetensors"), Map.of("format", "pt", "producer", "steer4j"));
-      if (optimizer != null) optimizer.save(tmp.resolve("optimizer.safetensors"));
-      AtomicFiles.writeString(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
-      AtomicFiles.writeString(tmp.resolve("model.yaml"), modelYaml);
+      content.writeInto(tmp);
       Path old = parent.resolve("." + dir.getFileName() + ".old");
       deleteTree(old);
       if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
@@ -46,6 +64,26 @@ public final class Checkpoints {
     } catch (IOException e) {
       throw new UncheckedIOException("can't write checkpoint " + dir, e);
     }
+  }
+
+  /** The optimizer state of a resumable checkpoint into {@code optimizer}. */
+  public static void loadOptimizer(Path dir, FusedAdam optimizer) {
+    Path file = dir.resolve(OPTIMIZER);
+    if (!Files.isRegularFile(file)) throw new UncheckedIOException(new IOException(file + ": no optimizer state to resume from"));
+    optimizer.load(file);
+  }
+
+  /** The training state saved with a checkpoint. */
+  public static State readState(Path dir) {
+    try {
+      return JSON.readValue(dir.resolve("state.json").toFile(), State.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("can't read " + dir.resolve("state.json"), e);
+    }
+  }
+
+  public static void writeState(Path dir, State state) throws IOException {
+    AtomicFiles.writeString(dir.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
   }
 
   /** The checkpoint at {@code dir}, or its previous version if a swap was interrupted. */
@@ -57,13 +95,9 @@ public final class Checkpoints {
 
   /** Loads weights (and optimizer state when given) and returns the saved training state. */
   public static State load(Path dir, Module model, FusedAdam optimizer) {
-    try {
-      Weights.load(model, dir.resolve("model.safetensors"));
-      if (optimizer != null) optimizer.load(dir.resolve("optimizer.safetensors"));
-      return JSON.readValue(dir.resolve("state.json").toFile(), State.class);
-    } catch (IOException e) {
-      throw new UncheckedIOException("can't read checkpoint " + dir, e);
-    }
+    Weights.load(model, dir.resolve("model.safetensors"));
+    if (optimizer != null) loadOptimizer(dir, optimizer);
+    return readState(dir);
   }
 
   static void deleteTree(Path dir) throws IOException {

@@ -21,7 +21,7 @@ import org.steer4j.kernels.AdamStep;
 public final class FusedAdam {
   private final Map<String, Tensor> params;
   private final Map<String, Tensor> expAvg = new LinkedHashMap<>(), expAvgSq = new LinkedHashMap<>();
-  private final AdamStep.Settings settings;
+  private AdamStep.Settings settings;
   private long steps;
 
   /** Optimises the parameters of {@code params} that require grad. */
@@ -55,6 +55,17 @@ public final class FusedAdam {
       if (!g.defined()) continue;  // unused this step, as torch skips it
       AdamStep.apply(e.getValue(), g.contiguous(), expAvg.get(e.getKey()), expAvgSq.get(e.getKey()), settings, steps);
     }
+  }
+
+  /** Adam or AdamW as a recipe's train config sets it (betas 0.9, 0.999). */
+  public static FusedAdam of(Map<String, Tensor> params, org.steer4j.config.TrainConfig t) {
+    boolean adamw = t.optimizer() == org.steer4j.config.TrainConfig.Optimizer.ADAMW;
+    return new FusedAdam(params, new AdamStep.Settings(t.lr(), 0.9, 0.999, t.eps(), t.weightDecay(), adamw));
+  }
+
+  /** Sets the learning rate of the next steps (schedules such as warmup). */
+  public void setLearningRate(double lr) {
+    settings = new AdamStep.Settings(lr, settings.beta1(), settings.beta2(), settings.eps(), settings.weightDecay(), settings.decoupled());
   }
 
   public long steps() {

@@ -17,7 +17,6 @@ import org.steer4j.config.RewardConfig;
 import org.steer4j.config.RuntimeConfig.Precision;
 import org.steer4j.config.TrainConfig;
 import org.steer4j.data.Batch;
-import org.steer4j.kernels.AdamStep;
 import org.steer4j.nn.Weights;
 import org.steer4j.data.Rng;
 import org.steer4j.data.Split;
@@ -136,8 +135,7 @@ public final class RewardTrainer {
 
   /** Adam or AdamW (fused native update) with the recipe's learning rate, eps and weight decay. */
   public static FusedAdam optimizer(RewardNet net, TrainConfig t) {
-    boolean adamw = t.optimizer() == TrainConfig.Optimizer.ADAMW;
-    return new FusedAdam(Weights.parameters(net), new AdamStep.Settings(t.lr(), 0.9, 0.999, t.eps(), t.weightDecay(), adamw));
+    return FusedAdam.of(Weights.parameters(net), t);
   }
 
   private String card(long step) {

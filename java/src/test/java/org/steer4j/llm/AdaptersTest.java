@@ -46,6 +46,21 @@ class AdaptersTest {
   }
 
   @Test
+  void trainingModeSwitchesAfterAGarbageCollection() throws Exception {
+    // The plain container modules (model, layers, norms) are native peers of Java objects: if
+    // those were collected, train()/eval() walking the tree threw a NullPointerException.
+    DecoderLm m = model();
+    for (int i = 0; i < 3; ++i) {
+      System.gc();
+      Thread.sleep(50);
+    }
+    m.train(true);
+    assertTrue(m.is_training());
+    m.eval();
+    assertFalse(m.is_training());
+  }
+
+  @Test
   void identityFilmChangesNothing() {
     try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
       DecoderLm m = model();

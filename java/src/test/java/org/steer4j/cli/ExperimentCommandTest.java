@@ -1,0 +1,100 @@
+package org.steer4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code steer4j experiment} dispatches on the config's kind; a tiny policy experiment runs end to end. */
+class ExperimentCommandTest {
+  @TempDir Path dir;
+
+  static final String POLICY = """
+      kind: policy
+      run: {name: tiny, output_dir: %s}
+      runtime: {seed: 0, threads: 2}
+      data:
+        source: dialogue
+        dialogue: {size: 200, seed: 1, corpus: 300}
+        cache_dir: %s
+      base:
+        source: pretrain
+        max_length: 96
+        pretrain: {hidden: 32, intermediate: 64, layers: 2, heads: 2, kv_heads: 1, steps: 10, batch_size: 8, lr: 3.0e-3}
+      eval:
+        contexts: [0, 3]
+        batches: 1
+        batch_size: 4
+        targets: 8
+        forward_batch: 64
+        generation: {prompts: 4, contexts: [0, 3], max_new_tokens: 8}
+      models: [dpo.yaml, np.yaml]
+      """;
+  static final String MODEL = """
+      run: {name: %s}
+      sampler: {batch_size: 2, targets: 3, min_context: 0, max_context: 3, context: disjoint}
+      policy: {type: %s, latent: 8, heads: 2, lora: {rank: 2, alpha: 4}}
+      dpo: {beta: 0.5}
+      train: {optimizer: adamw, lr: 1.0e-2, steps: 3, val_every: 3, val_batches: 1, checkpoint_every: 3}
+      """;
+
+  Path write() throws Exception {
+    Files.writeString(dir.resolve("dpo.yaml"), MODEL.formatted("dpo", "dpo"));
+    Files.writeString(dir.resolve("np.yaml"), MODEL.formatted("np", "np_dpo"));
+    Path experiment = dir.resolve("experiment.yaml");
+    Files.writeString(experiment, POLICY.formatted(dir.resolve("out"), dir.resolve("cache")));
+    return experiment;
+  }
+
+  static Path runDirectory(Path out) throws Exception {
+    try (Stream<Path> s = Files.walk(out, 2)) {
+      return s.filter(p -> p.getFileName().toString().contains("-tiny")).sorted().reduce((a, b) -> b).orElseThrow();
+    }
+  }
+
+  @Test
+  void aPolicyExperimentRunsEndToEndAndASecondRunReusesTheCaches() throws Exception {
+    Path experiment = write();
+    Steer4jTest.Result first = Steer4jTest.run("experiment", experiment.toString());
+    assertEquals(0, first.code(), first.err());
+    Path run = runDirectory(dir.resolve("out"));
+    List<String> results = Files.readAllLines(run.resolve("results.csv"));
+    assertEquals("model,objective,context,accuracy,sem", results.get(0));
+    assertEquals(1 + 2 * 2 * 2, results.size(), "2 models x 2 objectives x 2 C");
+    assertTrue(results.stream().anyMatch(l -> l.startsWith("np,honesty,3,")), results.toString());
+    List<String> generation = Files.readAllLines(run.resolve("generation.csv"));
+    assertEquals("conditioned_on,context,objective,score", generation.get(0));
+    assertEquals(1 + 2 * 2 * 2, generation.size(), "2 users x 2 C x 2 objectives");
+    assertTrue(Files.readString(run.resolve("generation_models.csv")).contains("base (reference),none,0,helpfulness,"));
+    String report = Files.readString(run.resolve("report.md"));
+    assertTrue(report.contains("## Checks") && report.contains("| np |") && report.contains("Example generations"), report);
+    for (String png : List.of("accuracy_helpfulness.png", "accuracy_honesty.png", "generation_honesty.png")) {
+      assertTrue(Files.size(run.resolve("plots").resolve(png)) > 1000, png);
+    }
+    assertTrue(Files.exists(run.resolve("models/np/checkpoints/best/policy.yaml")));
+
+    Steer4jTest.Result second = Steer4jTest.run("experiment", experiment.toString());
+    assertEquals(0, second.code(), second.err());
+    String log = Files.readString(runDirectory(dir.resolve("out")).resolve("run.log"));
+    assertTrue(log.contains("base model: reusing"), log);
+    assertTrue(log.contains("reference log-probs of 400 sequences: reused"), log);
+    assertTrue(!log.contains("embedding "), "embeddings come from the cache: " + log);
+  }
+
+  @Test
+  void theKindKeyChoosesTheRecordAndAnUnknownKindIsNamed() throws Exception {
+    Path experiment = write();
+    Steer4jTest.Result wrong = Steer4jTest.run("experiment", experiment.toString(), "kind=reward");
+    assertEquals(2, wrong.code());
+    // read as a reward experiment, its policy-only settings are named as errors
+    assertTrue(wrong.err().contains("'data.source': unknown value 'dialogue'"), wrong.err());
+    Steer4jTest.Result unknown = Steer4jTest.run("experiment", experiment.toString(), "kind=ppo");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("kind: unknown value 'ppo'; valid values: reward, policy"), unknown.err());
+  }
+}
