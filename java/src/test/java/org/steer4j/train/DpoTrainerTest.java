@@ -74,7 +74,7 @@ class DpoTrainerTest {
     assertEquals(straightMetrics, resumedMetrics, "every step's metrics, loss included, as the uninterrupted run");
     // The same best checkpoint (its totalSteps records the run that wrote it: 3 when the
     // interrupted run found the best step, so only the best step and loss are compared).
-    var bestA = Checkpoints.readState(straight.resolve("best")), bestB = Checkpoints.readState(resumed.resolve("best"));
+    Checkpoints.State bestA = Checkpoints.readState(straight.resolve("best")), bestB = Checkpoints.readState(resumed.resolve("best"));
     assertEquals(bestA.bestStep(), bestB.bestStep());
     assertEquals(bestA.bestValLoss(), bestB.bestValLoss());
     String card = Files.readString(result.last().resolve("policy.yaml"));
