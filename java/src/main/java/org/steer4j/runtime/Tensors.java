@@ -18,11 +18,4 @@ public final class Tensors {
   public static long[] shape(Tensor t) {
     return t.sizes().vec().get();
   }
-
-  /** Largest |a - b| / max(|b|, floor) over all elements, computed in double. */
-  public static double maxRelativeError(Tensor a, Tensor b, double floor) {
-    Tensor x = a.to(torch.ScalarType.Double), y = b.to(torch.ScalarType.Double);
-    Tensor denominator = y.abs().clamp_min(new org.bytedeco.pytorch.Scalar(floor));
-    return x.sub(y).abs().div(denominator).max().item_double();
-  }
 }

@@ -1,7 +1,5 @@
 package org.steer4j.train;
 
-
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
