@@ -255,11 +255,9 @@ public final class DecoderLm extends Module {
   /** The trainable parameters (the LoRA adapters), by name; empty without adapters. */
   public Map<String, Tensor> trainableParameters() {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    var named = named_parameters(true);
-    for (long i = 0; i < named.size(); ++i) {
-      Tensor t = named.get(i).value();
-      if (t.requires_grad()) out.put(named.get(i).key().getString(), t);
-    }
+    org.steer4j.nn.Weights.parameters(this).forEach((name, t) -> {  // own handles: the dict is a temporary
+      if (t.requires_grad()) out.put(name, t);
+    });
     return out;
   }
 

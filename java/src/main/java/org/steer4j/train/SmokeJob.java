@@ -7,15 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Adam;
-import org.bytedeco.pytorch.AdamOptions;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.SmokeConfig;
+import org.steer4j.kernels.AdamStep;
 import org.steer4j.kernels.Tape;
+import org.steer4j.nn.Weights;
 import org.steer4j.nn.RewardDecoder;
 import org.steer4j.run.MetricsLog;
 import org.steer4j.run.Progress;
@@ -109,8 +109,7 @@ public final class SmokeJob {
     out.put("r", r.detach());
     out.put("t", t.grad());
     if (z != null) out.put("z", z.grad());
-    var params = decoder.named_parameters();
-    for (long i = 0; i < params.size(); ++i) out.put(params.get(i).key().getString(), params.get(i).value().grad());
+    Weights.parameters(decoder).forEach((name, p) -> out.put(name, p.grad()));
     return out;
   }
 
@@ -150,7 +149,7 @@ public final class SmokeJob {
     if (config.fitSteps() == 0) return;
     RewardDecoder teacher = decoder(false), student = decoder(true);
     teacher.eval();
-    Adam adam = new Adam(student.parameters(), new AdamOptions(config.lr()));
+    FusedAdam adam = new FusedAdam(Weights.parameters(student), new AdamStep.Settings(config.lr(), 0.9, 0.999, 1e-8, 0, false));
     Progress progress = new Progress("fit", config.fitSteps());
     double first = Double.NaN, last = Double.NaN;
     for (int step = 1; step <= config.fitSteps(); ++step) {
@@ -160,7 +159,7 @@ public final class SmokeJob {
         try (NoGradGuard guard = new NoGradGuard()) {
           target = teacher.forward(t, z, null);
         }
-        adam.zero_grad();
+        adam.zeroGrad();
         Tape tape = new Tape();
         Tensor loss = mse_loss(student.forward(t, z, tape), target);
         tape.backward(loss);
@@ -191,9 +190,8 @@ public final class SmokeJob {
 
   private static void copyParameters(RewardDecoder from, RewardDecoder to) {
     try (NoGradGuard guard = new NoGradGuard()) {
-      var src = from.named_parameters();
-      var dst = to.named_parameters();
-      for (long i = 0; i < src.size(); ++i) dst.get(i).value().copy_(src.get(i).value());
+      Map<String, Tensor> src = Weights.parameters(from);
+      Weights.parameters(to).forEach((name, p) -> p.copy_(src.get(name)));
     }
   }
 
