@@ -12,7 +12,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.DpoConfig;
 import org.steer4j.config.PolicyModelConfig;
@@ -144,13 +143,6 @@ public final class Policy {
       Tensor logits = model.logits(batch.ids(), batch.mask(), ForwardOptions.BASE);
       return SequenceLogProbs.of(logits, batch.labels(), impl, null);
     }
-  }
-
-  /** The trainable tensors in a fixed order (LoRA, then FiLM and encoder): what the optimiser steps. */
-  public TensorVector parameters() {
-    TensorVector v = new TensorVector();
-    for (Tensor t : trainableState().values()) v.push_back(t);
-    return v;
   }
 
   /** The trainable tensors by name: {@code lm.<LoRA name>}, {@code film.*}, {@code context_encoder.*}. */
