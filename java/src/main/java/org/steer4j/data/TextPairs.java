@@ -3,13 +3,10 @@ package org.steer4j.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -86,53 +83,37 @@ public final class TextPairs {
 
   /** Reads and validates a table written by {@link #write} (or by hand in the same shape). */
   public static TextPairs read(Path file) {
-    List<String> labels = null;
     List<Pair> pairs = new ArrayList<>();
     java.util.Set<Integer> seen = new java.util.HashSet<>();
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int lineNo = 0;
-      while ((line = in.readLine()) != null) {
-        ++lineNo;
-        if (line.isBlank()) continue;
-        String where = file + ": line " + lineNo;
-        JsonNode n;
-        try {
-          n = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new DatasetException(where + ": malformed JSON: " + e.getMessage());
-        }
-        for (String key : new String[] {"prompt", "response_a", "response_b", "split"}) {
-          if (!n.path(key).isTextual()) throw new DatasetException(where + ": '" + key + "' must be a string");
-        }
-        if (!n.path("idx").canConvertToInt()) throw new DatasetException(where + ": 'idx' must be an integer");
-        int idx = n.get("idx").asInt();
-        if (!seen.add(idx)) throw new DatasetException(where + ": idx " + idx + " appears twice");
-        Split split = Split.parse(n.get("split").asText());
-        if (split == null) throw new DatasetException(where + ": split '" + n.get("split").asText() + "' is not train, val or test");
-        JsonNode c = n.get("choices");
-        if (c == null || !c.isObject() || c.size() == 0) throw new DatasetException(where + ": 'choices' must be an object {label: 0 | 1 | null}");
-        List<String> rowLabels = new ArrayList<>();
-        for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) rowLabels.add(it.next());
-        if (labels == null) labels = rowLabels;
-        else if (!labels.equals(rowLabels)) throw new DatasetException(where + ": labels " + rowLabels + " differ from the first line's " + labels);
-        byte[] choices = new byte[labels.size()];
-        for (int l = 0; l < choices.length; ++l) {
-          JsonNode v = c.get(labels.get(l));
-          if (v.isNull()) choices[l] = PairsDataset.TIE;
-          else if (v.isInt() && (v.asInt() == 0 || v.asInt() == 1)) choices[l] = (byte) v.asInt();
-          else throw new DatasetException(where + ": choice of '" + labels.get(l) + "' is " + v + ", expected 0, 1 or null (tie)");
-        }
-        pairs.add(new Pair(idx, split, n.get("prompt").asText(), n.get("response_a").asText(), n.get("response_b").asText(), choices,
-            ratings(n.get("ratings_a")), ratings(n.get("ratings_b"))));
+    List<List<String>> labelHolder = new ArrayList<>();  // the first line's labels
+    JsonLines.read(file, "no such file (make it with 'steer4j prepare')", (n, where) -> {
+      for (String key : new String[] {"prompt", "response_a", "response_b", "split"}) {
+        if (!n.path(key).isTextual()) throw new DatasetException(where + ": '" + key + "' must be a string");
       }
-    } catch (NoSuchFileException e) {
-      throw new DatasetException(file + ": no such file (make it with 'steer4j prepare')");
-    } catch (IOException e) {
-      throw new DatasetException(file + ": can't read: " + e.getMessage());
-    }
-    if (labels == null) throw new DatasetException(file + ": no pairs");
-    return new TextPairs(labels, pairs);
+      if (!n.path("idx").canConvertToInt()) throw new DatasetException(where + ": 'idx' must be an integer");
+      int idx = n.get("idx").asInt();
+      if (!seen.add(idx)) throw new DatasetException(where + ": idx " + idx + " appears twice");
+      Split split = Split.parse(n.get("split").asText());
+      if (split == null) throw new DatasetException(where + ": split '" + n.get("split").asText() + "' is not train, val or test");
+      JsonNode c = n.get("choices");
+      if (c == null || !c.isObject() || c.size() == 0) throw new DatasetException(where + ": 'choices' must be an object {label: 0 | 1 | null}");
+      List<String> rowLabels = new ArrayList<>();
+      for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) rowLabels.add(it.next());
+      if (labelHolder.isEmpty()) labelHolder.add(rowLabels);
+      else if (!labelHolder.get(0).equals(rowLabels)) throw new DatasetException(where + ": labels " + rowLabels + " differ from the first line's " + labelHolder.get(0));
+      List<String> labels = labelHolder.get(0);
+      byte[] choices = new byte[labels.size()];
+      for (int l = 0; l < choices.length; ++l) {
+        JsonNode v = c.get(labels.get(l));
+        if (v.isNull()) choices[l] = PairsDataset.TIE;
+        else if (v.isInt() && (v.asInt() == 0 || v.asInt() == 1)) choices[l] = (byte) v.asInt();
+        else throw new DatasetException(where + ": choice of '" + labels.get(l) + "' is " + v + ", expected 0, 1 or null (tie)");
+      }
+      pairs.add(new Pair(idx, split, n.get("prompt").asText(), n.get("response_a").asText(), n.get("response_b").asText(), choices,
+          ratings(n.get("ratings_a")), ratings(n.get("ratings_b"))));
+    });
+    if (labelHolder.isEmpty()) throw new DatasetException(file + ": no pairs");
+    return new TextPairs(labelHolder.get(0), pairs);
   }
 
   private static int[] ratings(JsonNode node) {

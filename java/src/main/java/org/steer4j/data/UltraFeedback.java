@@ -2,11 +2,8 @@ package org.steer4j.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,26 +53,7 @@ public final class UltraFeedback {
   }
 
   private static void readFile(Path file, List<Row> rows) {
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int lineNo = 0;
-      while ((line = in.readLine()) != null) {
-        ++lineNo;
-        if (line.isBlank()) continue;
-        String where = file + ": line " + lineNo;
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new DatasetException(where + ": malformed JSON: " + e.getMessage());
-        }
-        rows.add(parse(node, where));
-      }
-    } catch (NoSuchFileException e) {
-      throw new DatasetException(file + ": no such file");
-    } catch (IOException e) {
-      throw new DatasetException(file + ": can't read: " + e.getMessage());
-    }
+    JsonLines.read(file, "no such file", (node, where) -> rows.add(parse(node, where)));
   }
 
   static Row parse(JsonNode node, String where) {
