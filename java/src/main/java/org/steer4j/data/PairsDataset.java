@@ -44,6 +44,7 @@ public final class PairsDataset {
   private final List<String> labels;
   private final Split[] splits;
   private final byte[][] choices;  // [label][row]
+  private Tensor stacked;  // [N, 2, D], made on first use
 
   private PairsDataset(Path dir, Tensor a, Tensor b, List<String> labels, Split[] splits, byte[][] choices) {
     this.dir = dir;
@@ -211,6 +212,15 @@ public final class PairsDataset {
 
   public Tensor featuresB() {
     return featuresB;
+  }
+
+  /**
+   * Both options of every pair as one [N, 2, D] tensor, the layout task sampling gathers from;
+   * made once and shared by every sampler of this dataset (training, validation, evaluation).
+   */
+  public synchronized Tensor stacked() {
+    if (stacked == null) stacked = org.bytedeco.pytorch.global.torch.stack(new org.bytedeco.pytorch.TensorVector(featuresA, featuresB), 1);
+    return stacked;
   }
 
   public Split split(int row) {

@@ -1,12 +1,10 @@
 package org.steer4j.data;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
-import static org.bytedeco.pytorch.global.torch.stack;
 
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.SamplerConfig;
 import org.steer4j.config.SamplerConfig.ContextMode;
@@ -28,7 +26,7 @@ public final class TaskSampler {
   private Tensor targetBuffer;  // reused [B, T, 2, D] gather target, see reuseTargetBuffer
 
   public TaskSampler(PairsDataset data, Users users, Split split, SamplerConfig config) {
-    this(stack(new TensorVector(data.featuresA(), data.featuresB()), 1), users, split, config);
+    this(data.stacked(), users, split, config);
   }
 
   /** Shares an already stacked [N, 2, D] feature tensor (e.g. between train and val samplers). */

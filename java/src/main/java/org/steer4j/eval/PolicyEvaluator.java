@@ -8,7 +8,6 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.steer4j.config.DpoConfig;
 import org.steer4j.config.PolicyEvalConfig;
 import org.steer4j.config.SamplerConfig;
@@ -40,7 +39,7 @@ public final class PolicyEvaluator {
       DpoConfig dpo) {
     int forwardBatch = eval.forwardBatch();
     SamplerConfig shape = new SamplerConfig(eval.batchSize(), eval.targets(), 0, eval.targets() - 1, SamplerConfig.ContextMode.SUBSET);
-    Tensor pairs = org.bytedeco.pytorch.global.torch.stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
+    Tensor pairs = data.pairs().stacked();
     TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TEST, shape);
     Map<Integer, double[][]> unconditioned = new HashMap<>();  // batch -> [task][target] correct
     List<AccuracyRow> rows = new ArrayList<>();

@@ -25,27 +25,14 @@ final class KernelCall {
             + " (float32 everywhere, float64 on CPU)");
   }
 
-  /** Checks dtype, device and shape of a tensor argument; returns it contiguous. */
+  /** Checks dtype and device (those of {@code reference}) and shape of an argument; returns it contiguous. */
   static Tensor arg(String op, String name, Tensor t, Tensor reference, long... shape) {
-    if (t == null || !t.defined()) throw new IllegalArgumentException(op + ": " + name + " is missing");
-    if (t.scalar_type().value != reference.scalar_type().value || t.is_cuda() != reference.is_cuda()) {
-      throw new IllegalArgumentException(
-          op + ": " + name + " is " + t.scalar_type() + (t.is_cuda() ? " on CUDA" : " on CPU")
-              + " but the inputs are " + reference.scalar_type()
-              + (reference.is_cuda() ? " on CUDA" : " on CPU"));
-    }
-    long[] actual = shape(t);
-    if (!Arrays.equals(actual, shape)) {
-      throw new IllegalArgumentException(
-          op + ": " + name + " has shape " + Arrays.toString(actual) + ", expected "
-              + Arrays.toString(shape));
-    }
-    return t.is_contiguous() ? t : t.contiguous();
+    return arg(op, name, t, reference.scalar_type().intern(), reference, shape);
   }
 
   /**
-   * Checks a tensor argument whose dtype is fixed ({@code type}, e.g. int64 labels) and which
-   * must live on the device of {@code reference}; returns it contiguous.
+   * Checks a tensor argument of dtype {@code type} (e.g. int64 labels) which must live on the
+   * device of {@code reference}; returns it contiguous.
    */
   static Tensor arg(String op, String name, Tensor t, ScalarType type, Tensor reference, long... shape) {
     if (t == null || !t.defined()) throw new IllegalArgumentException(op + ": " + name + " is missing");

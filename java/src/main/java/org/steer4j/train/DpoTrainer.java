@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.steer4j.config.Configs;
 import org.steer4j.config.PolicyConfig;
 import org.steer4j.data.LabelUsers;
@@ -73,7 +72,7 @@ public final class DpoTrainer {
     long seed = config.runtime().seed();
     Policy policy = policy(config, base, data.pairs().width());
     FusedAdam optimizer = FusedAdam.of(policy.trainableState(), config.train());
-    Tensor pairs = org.bytedeco.pytorch.global.torch.stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
+    Tensor pairs = data.pairs().stacked();
     // the training users are this policy's labels (all of the data's, or one objective for a baseline)
     LabelUsers users = new LabelUsers(data.pairs(), config.data().labels());
     TaskSampler train = new TaskSampler(pairs, users, Split.TRAIN, config.sampler());

@@ -1,13 +1,11 @@
 package org.steer4j.train;
 
 import static org.bytedeco.pytorch.global.torch.manual_seed;
-import static org.bytedeco.pytorch.global.torch.stack;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.RewardConfig;
 import org.steer4j.config.RuntimeConfig.Precision;
@@ -51,7 +49,7 @@ public final class RewardStep {
     }
     manual_seed(config.runtime().seed());  // initial weights
     RewardNet net = RewardTrainer.network(config, data.pairs().width());
-    Tensor pairs = stack(new TensorVector(data.pairs().featuresA(), data.pairs().featuresB()), 1);
+    Tensor pairs = data.pairs().stacked();
     if (config.runtime().dtype() == Precision.BFLOAT16) pairs = pairs.to(ScalarType.BFloat16);
     TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
     return new RewardStep(net, RewardTrainer.optimizer(net, config.train()), sampler, config.model().betaKl());
