@@ -21,15 +21,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.steer4j.config.Configs;
-import org.steer4j.config.RewardConfig;
+import org.steer4j.reward.RewardConfig;
 import org.steer4j.data.LabelUsers;
 import org.steer4j.data.PairsDataset;
-import org.steer4j.data.Rng;
+import org.steer4j.runtime.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.SyntheticWorld;
 import org.steer4j.reward.RewardData;
 import org.steer4j.runtime.Native;
-import org.steer4j.train.RewardStep;
+import org.steer4j.reward.RewardStep;
 
 /**
  * One NP-BTL training step (sample tasks, forward, backward, Adam) at the two shapes of the

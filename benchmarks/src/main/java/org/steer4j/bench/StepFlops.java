@@ -1,6 +1,6 @@
 package org.steer4j.bench;
 
-import org.steer4j.config.ModelConfig;
+import org.steer4j.reward.RewardModelConfig;
 
 /**
  * Matrix-product flops of one NP-BTL (or BTL) training step: forward, and backward without the
@@ -15,16 +15,16 @@ public final class StepFlops {
     return 2 * m * n * k;
   }
 
-  public static double rewardStep(ModelConfig c, long b, long t, long contexts, long d) {
+  public static double rewardStep(RewardModelConfig c, long b, long t, long contexts, long d) {
     double h = c.hidden(), rows = 2.0 * b * t, pairs = (double) b * contexts;
     double flops = 0;
     // target encoder: first layer reads raw features (forward + weight gradient only)
     flops += 2 * mm(rows, h, d);
-    if (c.targetEncoder() == ModelConfig.Encoder.MLP) flops += 3 * mm(rows, h, h);
+    if (c.targetEncoder() == RewardModelConfig.Encoder.MLP) flops += 3 * mm(rows, h, h);
     if (c.conditional()) {
       flops += 2 * mm(pairs, h, 2 * d);                                    // context input layer
-      if (c.contextEncoder() == ModelConfig.Encoder.MLP) flops += 3 * mm(pairs, h, h);
-      if (c.aggregator() == ModelConfig.Aggregator.SELF_ATTENTION) {
+      if (c.contextEncoder() == RewardModelConfig.Encoder.MLP) flops += 3 * mm(pairs, h, h);
+      if (c.aggregator() == RewardModelConfig.Aggregator.SELF_ATTENTION) {
         flops += 3 * mm(pairs, 3 * h, h);                                  // in projection
         flops += 3 * 2 * mm((double) b * contexts, contexts, h);           // q k^T and weights v
         flops += 3 * mm(pairs, h, h);                                      // out projection
@@ -33,7 +33,7 @@ public final class StepFlops {
       flops += 3 * mm(b, h, h);                                            // decoder, z half
     }
     flops += 3 * mm(rows, h, h);                                           // decoder, t half
-    flops += 3 * mm(rows, c.type() == ModelConfig.ModelType.DPL ? 2 : 1, h);  // output layer
+    flops += 3 * mm(rows, c.type() == RewardModelConfig.ModelType.DPL ? 2 : 1, h);  // output layer
     return flops;
   }
 }

@@ -14,14 +14,15 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.Configs;
-import org.steer4j.data.EmbeddingJob;
-import org.steer4j.data.PairRows;
+import org.steer4j.recipes.Embed;
+import org.steer4j.nn.PairRows;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;
 import org.steer4j.llm.TextTokenizer;
 import org.steer4j.policy.ChatEncoder;
 import org.steer4j.policy.Policy;
 import org.steer4j.policy.PolicyCard;
+import org.steer4j.policy.PolicyFactory;
 import org.steer4j.runtime.Native;
 
 /**
@@ -66,24 +67,8 @@ public final class PolicyModel {
    * {@code base} (null: the one recorded in its card).
    */
   public static PolicyModel load(Path dir, Path base, String device) {
-    Path checkpoint = Files.exists(dir.resolve(PolicyCard.FILE)) ? dir : dir.resolve("checkpoints").resolve("best");
-    if (!Files.exists(checkpoint.resolve(PolicyCard.FILE))) {
-      throw new IllegalArgumentException(dir + ": no " + PolicyCard.FILE + " here or in checkpoints/best (not a steer4j policy)");
-    }
-    Native.ensureInit();
-    PolicyCard card = Configs.load(PolicyCard.class, checkpoint.resolve(PolicyCard.FILE), List.of());
-    Path basePath = base != null ? base : Path.of(card.base().path());
-    Path tokenizerPath = base != null || card.base().tokenizer().isBlank() ? basePath : Path.of(card.base().tokenizer());
-    DecoderLm lm = DecoderLm.load(basePath, card.base().dtype(), new Device(device));
-    TextTokenizer tokenizer = TextTokenizer.load(tokenizerPath);
-    long eos = tokenizer.eosToken() != null && tokenizer.tokenId(tokenizer.eosToken()).isPresent()
-        ? tokenizer.tokenId(tokenizer.eosToken()).getAsLong() : lm.config().eosTokenId();
-    if (eos < 0) throw new IllegalArgumentException(basePath + ": no EOS token in tokenizer_config.json or config.json");
-    ChatEncoder chat = new ChatEncoder(tokenizer, EmbeddingJob.format(card.base().format(), lm.config()), card.base().systemPrompt(), eos);
-    Policy policy = Policy.create(lm, card.policy(), card.contextWidth());
-    policy.load(checkpoint);
-    policy.train(false);
-    return new PolicyModel(policy, card, chat, tokenizer);
+    PolicyFactory.Loaded loaded = PolicyFactory.load(dir, base, device);
+    return new PolicyModel(loaded.policy(), loaded.card(), loaded.chat(), loaded.tokenizer());
   }
 
   /** How the policy was made. */
@@ -186,7 +171,7 @@ public final class PolicyModel {
       var batch = org.steer4j.policy.SequenceBatch.of(List.of(s), new long[] {p.length}, policy.model().device());
       Tensor zRow = z == null ? null
           : from_blob(new FloatPointer(z), new long[] {1, z.length}, new TensorOptions(ScalarType.Float)).clone().to(policy.model().device(), ScalarType.Float);
-      return policy.logProbs(batch, zRow, org.steer4j.config.DpoConfig.LogProb.FUSED, null).item_double();
+      return policy.logProbs(batch, zRow, org.steer4j.policy.DpoConfig.LogProb.FUSED, null).item_double();
     }
   }
 
@@ -197,7 +182,7 @@ public final class PolicyModel {
     System.arraycopy(r, 0, s, p.length, r.length);
     try (PointerScope scope = new PointerScope()) {
       var batch = org.steer4j.policy.SequenceBatch.of(List.of(s), new long[] {p.length}, policy.model().device());
-      return policy.referenceLogProbs(batch, org.steer4j.config.DpoConfig.LogProb.FUSED).item_double();
+      return policy.referenceLogProbs(batch, org.steer4j.policy.DpoConfig.LogProb.FUSED).item_double();
     }
   }
 }

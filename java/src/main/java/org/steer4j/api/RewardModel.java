@@ -15,6 +15,7 @@ import org.steer4j.config.Configs;
 import org.steer4j.nn.Weights;
 import org.steer4j.reward.ModelCard;
 import org.steer4j.reward.RewardNet;
+import org.steer4j.reward.RewardNetFactory;
 import org.steer4j.runtime.Native;
 
 /**
@@ -45,16 +46,8 @@ public final class RewardModel {
    * or from a model's run directory (its {@code checkpoints/best}).
    */
   public static RewardModel load(Path dir) {
-    Path checkpoint = Files.exists(dir.resolve("model.yaml")) ? dir : dir.resolve("checkpoints").resolve("best");
-    if (!Files.exists(checkpoint.resolve("model.yaml"))) {
-      throw new IllegalArgumentException(dir + ": no model.yaml here or in checkpoints/best (not a steer4j reward model)");
-    }
-    Native.ensureInit();
-    ModelCard card = Configs.load(ModelCard.class, checkpoint.resolve("model.yaml"), List.of());
-    RewardNet net = new RewardNet(card.inputWidth(), card.model(), new TensorOptions(ScalarType.Float), false);
-    Weights.load(net, checkpoint.resolve("model.safetensors"));
-    net.eval();
-    return new RewardModel(net, card);
+    Path checkpoint = RewardNetFactory.checkpoint(dir);
+    return new RewardModel(RewardNetFactory.load(checkpoint, false), RewardNetFactory.card(checkpoint));
   }
 
   /** How the model was made (architecture, data, seed, steps, version). */

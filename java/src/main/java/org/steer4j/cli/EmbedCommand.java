@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.steer4j.config.EmbedConfig;
-import org.steer4j.data.EmbeddingJob;
+import org.steer4j.recipes.EmbedConfig;
+import org.steer4j.recipes.Embed;
 import org.steer4j.run.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -28,7 +28,7 @@ final class EmbedCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     EmbedConfig cfg = ConfigArgs.load(EmbedConfig.class, config, overrides);
     RunDirectory run = RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
-    EmbeddingJob.Summary s = new EmbeddingJob(cfg, run).run();
+    Embed.Summary s = new Embed(cfg, run).run();
     System.out.printf("%d pairs (%d dropped as too long), %d distinct texts, %d tokens; %d shards embedded, %d reused%n", s.pairs(),
         s.droppedPairs(), s.texts(), s.tokens(), s.shardsEmbedded(), s.shardsReused());
     System.out.println("dataset: " + cfg.output() + "    run directory: " + run);

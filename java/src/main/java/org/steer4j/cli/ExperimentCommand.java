@@ -11,13 +11,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.steer4j.config.ConfigException;
 import org.steer4j.config.Configs;
-import org.steer4j.config.ExperimentConfig;
-import org.steer4j.config.ExperimentKind;
-import org.steer4j.config.PolicyExperimentConfig;
+import org.steer4j.recipes.RewardExperimentConfig;
+import org.steer4j.recipes.ExperimentKind;
+import org.steer4j.recipes.PolicyExperimentConfig;
 import org.steer4j.eval.Results;
 import org.steer4j.run.RunDirectory;
-import org.steer4j.train.PolicyExperiment;
-import org.steer4j.train.RewardExperiment;
+import org.steer4j.recipes.PolicyExperiment;
+import org.steer4j.recipes.RewardExperiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,7 +53,7 @@ final class ExperimentCommand implements Callable<Integer> {
       System.out.println("run directory: " + run + " (report.md, results.csv, generation.csv, plots/)");
       return Files.exists(run.file("results.csv")) ? 0 : 1;
     }
-    ExperimentConfig cfg = Configs.load(ExperimentConfig.class, file, overrides);
+    RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, file, overrides);
     RunDirectory run = resume != null ? RunDirectory.open(resume) : RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
     var rows = new RewardExperiment(cfg, configDir, run).run();
     System.out.println(Results.markdown(rows));

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.steer4j.config.PrepareConfig;
-import org.steer4j.data.PrepareJob;
+import org.steer4j.data.PrepareConfig;
+import org.steer4j.recipes.Prepare;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -26,7 +26,7 @@ final class PrepareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrepareConfig cfg = ConfigArgs.load(PrepareConfig.class, config, overrides);
-    var result = PrepareJob.run(cfg);
+    var result = Prepare.run(cfg);
     var s = result.stats();
     Path output = Path.of(cfg.output());
     System.out.printf("%d rows, %d prompts, %d completions (%d dropped: a non-integer rating), %d pairs, %d in subset %s%n",

@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.steer4j.config.SmokeConfig;
+import org.steer4j.recipes.SmokeConfig;
 import org.steer4j.run.RunDirectory;
-import org.steer4j.train.SmokeJob;
+import org.steer4j.recipes.Smoke;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -29,7 +29,7 @@ final class SmokeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     SmokeConfig cfg = ConfigArgs.load(SmokeConfig.class, config, overrides);
     RunDirectory run = RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
-    var summary = new SmokeJob(cfg, run).run();
+    var summary = new Smoke(cfg, run).run();
     StringBuilder table = new StringBuilder("\n| measure | value |\n|---|---|\n");
     summary.forEach((k, v) -> table.append(String.format(Locale.ROOT, "| %s | %.4g |%n", k, v)));
     System.out.println(table);

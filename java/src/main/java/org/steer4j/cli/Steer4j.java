@@ -4,12 +4,13 @@ import java.io.PrintWriter;
 import org.steer4j.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import org.steer4j.runtime.Version;
 
 /** The {@code steer4j} command: one entry point, one subcommand per job. */
 @Command(
     name = "steer4j",
     mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
+    versionProvider = Steer4j.VersionProvider.class,
     description = {
       "Few-shot steerable alignment on the JVM: reward models (BTL, DPL, NP-BTL) and policies",
       "(DPO, NP-DPO) that adapt to a user from a handful of their choices, with no gradient step."
@@ -23,10 +24,12 @@ public final class Steer4j implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** The version of this build, from the jar manifest ("dev" when run from classes). */
-  public static String version() {
-    String v = Steer4j.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+  /** picocli's {@code --version}: this build and the LibTorch it runs on. */
+  public static final class VersionProvider implements picocli.CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"steer4j " + Version.get() + ", LibTorch 2.10.0 via JavaCPP presets 1.5.13"};
+    }
   }
 
   public static void main(String[] args) {

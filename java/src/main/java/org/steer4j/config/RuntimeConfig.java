@@ -20,7 +20,12 @@ public record RuntimeConfig(long seed, int threads, Device device, Precision dty
 
   public enum Device {
     CPU,
-    CUDA
+    CUDA;
+
+    /** The LibTorch device ({@code cuda:0} for cuda). */
+    public org.bytedeco.pytorch.Device torch() {
+      return new org.bytedeco.pytorch.Device(this == CUDA ? "cuda:0" : "cpu");
+    }
   }
 
   public enum Precision {

@@ -1,6 +1,7 @@
 package org.steer4j.data;
 
 import org.bytedeco.pytorch.Tensor;
+import org.steer4j.nn.PairRows;
 
 /**
  * One batch of B tasks: T target pairs per task with the user's choices, and C context pairs.

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.TreeSet;
+import org.steer4j.runtime.Rng;
 
 /**
  * A synthetic dialogue world for the CPU-scale policy demo: prompts and responses from a small

@@ -3,6 +3,7 @@ package org.steer4j.data;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.steer4j.runtime.Rng;
 
 /**
  * Users that are the dataset's labels (the reference's tasks): a task's label is drawn

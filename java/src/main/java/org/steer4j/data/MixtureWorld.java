@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.runtime.Rng;
 
 /**
  * A world of our own where users form a continuum: options x ~ N(0, I_D); K objectives with

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.runtime.Rng;
 
 /**
  * The paper's synthetic world (method.md section 4): options y ~ U(0, 1) (D = 1) and two hidden

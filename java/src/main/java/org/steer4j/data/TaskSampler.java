@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.SamplerConfig;
 import org.steer4j.config.SamplerConfig.ContextMode;
+import org.steer4j.runtime.Rng;
 
 /**
  * Draws batches of tasks as the reference does (method.md section 1): each task a user (label

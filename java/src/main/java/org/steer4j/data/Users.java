@@ -1,4 +1,5 @@
 package org.steer4j.data;
+import org.steer4j.runtime.Rng;
 
 /** Who the tasks' users are and how they choose between the two options of a pair. */
 public interface Users {

@@ -215,7 +215,8 @@ public final class SafeTensors implements AutoCloseable {
     ObjectNode header = JSON.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");
-      metadata.forEach(meta::put);
+      // sorted: a Map.of's order changes between JVM runs, and the same run must give the same bytes
+      new java.util.TreeMap<>(metadata).forEach(meta::put);
     }
     List<Tensor> data = new ArrayList<>();
     long offset = 0;

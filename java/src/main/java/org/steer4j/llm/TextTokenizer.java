@@ -138,4 +138,19 @@ public final class TextTokenizer implements AutoCloseable {
   public void close() {
     tokenizer.close();
   }
+
+  /**
+   * The EOS id for a model: tokenizer_config.json's {@code eos_token}, else config.json's {@code
+   * eos_token_id}.
+   *
+   * @throws IllegalArgumentException when neither names one
+   */
+  public long eosId(ModelConfig model) {
+    if (eosToken() != null) {
+      var id = tokenId(eosToken());
+      if (id.isPresent()) return id.getAsLong();
+    }
+    if (model.eosTokenId() >= 0) return model.eosTokenId();
+    throw new IllegalArgumentException(file() + ": no EOS token: tokenizer_config.json has no eos_token and config.json no eos_token_id");
+  }
 }

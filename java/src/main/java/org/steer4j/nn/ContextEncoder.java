@@ -6,10 +6,9 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.steer4j.config.ModelConfig;
-import org.steer4j.config.ModelConfig.Aggregator;
-import org.steer4j.config.ModelConfig.Encoder;
-import org.steer4j.data.PairRows;
+import org.steer4j.reward.RewardModelConfig;
+import org.steer4j.reward.RewardModelConfig.Aggregator;
+import org.steer4j.reward.RewardModelConfig.Encoder;
 
 /**
  * The NP context encoder: each context pair ordered [chosen ; rejected] (2D) -> inner encoder
@@ -26,7 +25,7 @@ public final class ContextEncoder extends Module {
   private final long hidden;
   private final TensorOptions options;
 
-  public ContextEncoder(long inputWidth, ModelConfig c, TensorOptions options) {
+  public ContextEncoder(long inputWidth, RewardModelConfig c, TensorOptions options) {
     super("ContextEncoder");
     hidden = c.hidden();
     this.options = options;
@@ -37,7 +36,7 @@ public final class ContextEncoder extends Module {
     aggregator = c.aggregator();
     attention = aggregator == Aggregator.SELF_ATTENTION ? new SelfAttention(c.hidden(), c.heads(), c.attentionDropout(), options) : null;
     if (attention != null) register_module("attention", attention);
-    long outputs = c.latent() == ModelConfig.Latent.STOCHASTIC ? 2L * c.hidden() : c.hidden();
+    long outputs = c.latent() == RewardModelConfig.Latent.STOCHASTIC ? 2L * c.hidden() : c.hidden();
     outer = new Mlp(c.hidden(), c.hidden(), outputs, options);
     register_module("outer", outer);
   }

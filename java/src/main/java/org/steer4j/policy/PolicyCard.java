@@ -1,8 +1,6 @@
 package org.steer4j.policy;
 
 import java.util.List;
-import org.steer4j.config.BaseModelConfig;
-import org.steer4j.config.PolicyModelConfig;
 
 /**
  * How a trained policy was made, saved beside its weights ({@code policy.yaml}): enough to
@@ -27,5 +25,10 @@ public record PolicyCard(PolicyModelConfig policy, BaseModelConfig base, String 
 
   public PolicyCard {
     labels = List.copyOf(labels);
+  }
+
+  /** The same card after {@code steps} optimiser steps. */
+  public PolicyCard withSteps(long steps) {
+    return new PolicyCard(policy, base, baseFingerprint, contextWidth, contextFeatures, labels, data, beta, seed, steps, version);
   }
 }

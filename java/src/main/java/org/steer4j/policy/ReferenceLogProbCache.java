@@ -8,7 +8,6 @@ import java.util.function.LongConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.steer4j.config.DpoConfig;
 import org.steer4j.io.TensorCache;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Fingerprint;

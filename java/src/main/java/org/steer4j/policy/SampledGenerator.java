@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.steer4j.data.Rng;
+import org.steer4j.runtime.Rng;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.ForwardOptions;
 import org.steer4j.llm.KvCache;

@@ -2,7 +2,6 @@ package org.steer4j.policy;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.steer4j.config.DpoConfig;
 import org.steer4j.kernels.EagerLogProb;
 import org.steer4j.kernels.LogProbOp;
 import org.steer4j.kernels.ResponseLabels;

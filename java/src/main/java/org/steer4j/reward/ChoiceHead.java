@@ -9,7 +9,6 @@ import static org.bytedeco.pytorch.global.torch.sqrt;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.steer4j.config.ModelConfig;
 
 /**
  * Turns the decoder's outputs for the two options of a pair into the log-probabilities of the
@@ -26,10 +25,10 @@ public interface ChoiceHead {
   /** A scalar utility per option for display and scoring: {@code [..., O]} -> {@code [...]}. */
   Tensor utility(Tensor r);
 
-  static ChoiceHead of(ModelConfig c) {
+  static ChoiceHead of(RewardModelConfig c) {
     return switch (c.type()) {
       case BTL, NP_BTL -> new Btl();
-      case DPL -> c.dplVariant() == ModelConfig.DplVariant.MEAN_VARIANCE ? new MeanVariance(c.dplK()) : new Categorical(c.dplBuckets());
+      case DPL -> c.dplVariant() == RewardModelConfig.DplVariant.MEAN_VARIANCE ? new MeanVariance(c.dplK()) : new Categorical(c.dplBuckets());
     };
   }
 

@@ -1,7 +1,6 @@
 package org.steer4j.reward;
 
 import java.util.List;
-import org.steer4j.config.ModelConfig;
 
 /**
  * How a trained reward model was made, saved beside its weights ({@code model.yaml}): enough to
@@ -15,8 +14,13 @@ import org.steer4j.config.ModelConfig;
  * @param steps optimiser steps taken
  * @param version the steer4j version
  */
-public record ModelCard(ModelConfig model, long inputWidth, List<String> labels, String data, long seed, long steps, String version) {
+public record ModelCard(RewardModelConfig model, long inputWidth, List<String> labels, String data, long seed, long steps, String version) {
   public ModelCard {
     labels = List.copyOf(labels);
+  }
+
+  /** The same card after {@code steps} optimiser steps. */
+  public ModelCard withSteps(long steps) {
+    return new ModelCard(model, inputWidth, labels, data, seed, steps, version);
   }
 }

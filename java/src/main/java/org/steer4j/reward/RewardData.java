@@ -1,7 +1,7 @@
 package org.steer4j.reward;
 
 import java.nio.file.Path;
-import org.steer4j.config.DataConfig;
+import org.steer4j.data.DataConfig;
 import org.steer4j.data.LabelUsers;
 import org.steer4j.data.MixtureWorld;
 import org.steer4j.data.PairsDataset;

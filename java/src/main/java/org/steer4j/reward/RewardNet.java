@@ -8,8 +8,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.steer4j.config.ModelConfig;
-import org.steer4j.config.ModelConfig.Latent;
+import org.steer4j.reward.RewardModelConfig.Latent;
 import org.steer4j.data.Batch;
 import org.steer4j.kernels.Tape;
 import org.steer4j.nn.ContextEncoder;
@@ -29,7 +28,7 @@ import org.steer4j.nn.RewardDecoder;
  * </ul>
  */
 public final class RewardNet extends Module {
-  private final ModelConfig config;
+  private final RewardModelConfig config;
   private final long inputWidth;
   private final Mlp targetEncoder;
   private final ContextEncoder contextEncoder;
@@ -40,12 +39,12 @@ public final class RewardNet extends Module {
    * @param inputWidth D, the width of an option's features
    * @param bf16 run the wide input layers (over raw D-wide features) in bfloat16
    */
-  public RewardNet(long inputWidth, ModelConfig config, TensorOptions options, boolean bf16) {
+  public RewardNet(long inputWidth, RewardModelConfig config, TensorOptions options, boolean bf16) {
     super("RewardNet");
     this.config = config;
     this.inputWidth = inputWidth;
     long h = config.hidden();
-    targetEncoder = config.targetEncoder() == ModelConfig.Encoder.MLP
+    targetEncoder = config.targetEncoder() == RewardModelConfig.Encoder.MLP
         ? new Mlp(inputWidth, h, h, options)
         : Mlp.linear(inputWidth, h, options);
     targetEncoder.bf16InputLayer(bf16);
@@ -62,7 +61,7 @@ public final class RewardNet extends Module {
     register_module("decoder", decoder);
   }
 
-  public ModelConfig config() {
+  public RewardModelConfig config() {
     return config;
   }
 
@@ -119,7 +118,7 @@ public final class RewardNet extends Module {
   /** The latent of a user from context pairs {@code [B, C, 2, D]}: z, or the posterior mean. */
   public Tensor latent(Tensor context, Tensor choices) {
     if (contextEncoder == null) return null;
-    Tensor params = contextEncoder.forward(org.steer4j.data.PairRows.of(context, choices));
+    Tensor params = contextEncoder.forward(org.steer4j.nn.PairRows.of(context, choices));
     return config.latent() == Latent.DETERMINISTIC ? params : params.narrow(-1, 0, config.hidden());
   }
 

@@ -49,4 +49,12 @@ public final class AtomicFiles {
   public static void writeString(Path target, String content) throws IOException {
     write(target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
   }
+
+  /** Deletes {@code dir} and everything below it (nothing when it does not exist). */
+  public static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(p);
+    }
+  }
 }

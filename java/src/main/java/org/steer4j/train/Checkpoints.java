@@ -6,17 +6,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.Map;
-import java.util.stream.Stream;
-import org.bytedeco.pytorch.Module;
-import org.steer4j.nn.Weights;
 import org.steer4j.runtime.AtomicFiles;
 
 /**
- * Checkpoint directories: {@code model.safetensors} (parameters and buffers), {@code
- * optimizer.safetensors} (the optimizer's moments and step count, resumable checkpoints only),
- * {@code state.json} (the training state) and {@code model.yaml} (how to rebuild the model).
+ * Checkpoint directories: the model's own files (written by its {@link Step#save}), {@code
+ * optimizer.safetensors} (the optimizer's moments and step count, resumable checkpoints only)
+ * and {@code state.json} (the training state).
  * A checkpoint is written into a temporary sibling and swapped in by renames, so a crash never
  * leaves a half-written {@code last/} or {@code best/}.
  */
@@ -28,15 +23,6 @@ public final class Checkpoints {
 
   /** Training state saved with a checkpoint. */
   public record State(long step, long totalSteps, double bestValLoss, long bestStep) {}
-
-  public static void save(Path dir, Module model, FusedAdam optimizer, State state, String modelYaml) {
-    write(dir, tmp -> {
-      Weights.save(model, tmp.resolve("model.safetensors"), Map.of("format", "pt", "producer", "steer4j"));
-      if (optimizer != null) optimizer.save(tmp.resolve(OPTIMIZER));
-      writeState(tmp, state);
-      AtomicFiles.writeString(tmp.resolve("model.yaml"), modelYaml);
-    });
-  }
 
   /** Writes the content of a checkpoint directory. */
   @FunctionalInterface
@@ -53,14 +39,14 @@ public final class Checkpoints {
     Path parent = dir.toAbsolutePath().getParent();
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp");
     try {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
       Files.createDirectories(tmp);
       content.writeInto(tmp);
       Path old = parent.resolve("." + dir.getFileName() + ".old");
-      deleteTree(old);
+      AtomicFiles.deleteTree(old);
       if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-      deleteTree(old);
+      AtomicFiles.deleteTree(old);
     } catch (IOException e) {
       throw new UncheckedIOException("can't write checkpoint " + dir, e);
     }
@@ -93,17 +79,5 @@ public final class Checkpoints {
     return Files.isDirectory(old) ? old : null;
   }
 
-  /** Loads weights (and optimizer state when given) and returns the saved training state. */
-  public static State load(Path dir, Module model, FusedAdam optimizer) {
-    Weights.load(model, dir.resolve("model.safetensors"));
-    if (optimizer != null) loadOptimizer(dir, optimizer);
-    return readState(dir);
-  }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) Files.delete(p);
-    }
-  }
 }

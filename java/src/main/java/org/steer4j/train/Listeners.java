@@ -1,5 +1,8 @@
 package org.steer4j.train;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -11,11 +14,29 @@ import org.steer4j.run.RunLog;
 public final class Listeners {
   private Listeners() {}
 
-  /** Every step's and every validation's metrics into {@code metrics.jsonl}. */
-  public static TrainingListener metrics(MetricsLog log) {
+  /**
+   * Every step's and every validation's metrics into {@code file} ({@code metrics.jsonl}). A
+   * resumed run first drops the records of the steps it will run again (those past its
+   * checkpoint, torn or not), then appends: every step is in the file exactly once.
+   */
+  public static TrainingListener metrics(Path file) {
     return new TrainingListener() {
+      MetricsLog log;
+
       @Override
-      public void onStart(long firstStep, long totalSteps) {}
+      public void onStart(long firstStep, long totalSteps) {
+        try {
+          MetricsLog.truncateAfter(file, firstStep - 1);
+        } catch (IOException e) {
+          throw new UncheckedIOException("can't rewrite " + file + " for the resumed run", e);
+        }
+        log = new MetricsLog(file);
+      }
+
+      @Override
+      public void onEnd(long step) {
+        log.close();
+      }
 
       @Override
       public void onStep(long step, Map<String, Double> metrics) {
@@ -48,8 +69,9 @@ public final class Listeners {
       public void onStep(long step, Map<String, Double> metrics) {
         // Exponential moving averages: single-batch values are noisy.
         loss = Double.isNaN(loss) ? metrics.get("loss") : 0.95 * loss + 0.05 * metrics.get("loss");
-        accuracy = Double.isNaN(accuracy) ? metrics.get("accuracy") : 0.95 * accuracy + 0.05 * metrics.get("accuracy");
-        bar.update(step - first + 1, String.format(Locale.ROOT, "loss %.4f acc %.3f", loss, accuracy));
+        Double a = metrics.get("accuracy");
+        if (a != null) accuracy = Double.isNaN(accuracy) ? a : 0.95 * accuracy + 0.05 * a;
+        bar.update(step - first + 1, a == null ? String.format(Locale.ROOT, "loss %.4f", loss) : String.format(Locale.ROOT, "loss %.4f acc %.3f", loss, accuracy));
       }
     };
   }
@@ -62,7 +84,9 @@ public final class Listeners {
       @Override
       public void onStart(long firstStep, long totalSteps) {
         started = System.nanoTime();
-        log.info("%s: training steps %d..%d", name, firstStep, totalSteps);
+        if (firstStep > totalSteps) log.info("%s: already trained (%d steps)", name, totalSteps);
+        else if (firstStep > 1) log.info("%s: resuming at step %d of %d", name, firstStep, totalSteps);
+        else log.info("%s: training steps %d..%d", name, firstStep, totalSteps);
       }
 
       @Override

@@ -12,9 +12,9 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.steer4j.config.BaseModelConfig;
-import org.steer4j.config.PolicyConfig;
-import org.steer4j.config.TextConfig;
+import org.steer4j.policy.BaseModelConfig;
+import org.steer4j.policy.PolicyConfig;
+import org.steer4j.llm.TextConfig;
 import org.steer4j.data.DialogueTokenizer;
 import org.steer4j.data.DialogueWorld;
 import org.steer4j.data.Split;
@@ -26,7 +26,6 @@ import org.steer4j.policy.PolicyData;
 import org.steer4j.policy.PolicyFixtures;
 import org.steer4j.policy.ReferenceLogProbCache;
 import org.steer4j.runtime.Native;
-import org.steer4j.train.DpoTrainer;
 
 /** The embedding API: load a trained policy, adapt it to a user from a few choices, generate. */
 class PolicyModelTest {
@@ -49,7 +48,7 @@ class PolicyModelTest {
         TextConfig.Format.PLAIN, null, 96, BaseModelConfig.PretrainConfig.defaults());
     PolicyCard card = new PolicyCard(c.policy(), checkpointBase, ReferenceLogProbCache.modelFingerprint(model), data.pairs().width(),
         PolicyCard.BASE_EOS, data.labels(), data.description(), c.dpo().beta(), 3, 0, "test");
-    checkpoint = new DpoTrainer(c, data, reference, card, dir.resolve("model").resolve("checkpoints")).train(DecoderLm.load(base, ModelDtype.FLOAT32, PolicyFixtures.cpu())).best();
+    checkpoint = PolicyFixtures.train(c, data, reference, card, DecoderLm.load(base, ModelDtype.FLOAT32, PolicyFixtures.cpu()), dir.resolve("model").resolve("checkpoints")).best();
   }
 
   /** Three choices of a user of {@code objective} from the test split, as texts. */

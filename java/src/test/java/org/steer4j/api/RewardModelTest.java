@@ -14,11 +14,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.steer4j.config.Configs;
-import org.steer4j.config.RewardConfig;
+import org.steer4j.reward.RewardConfig;
 import org.steer4j.data.SyntheticWorld;
 import org.steer4j.reward.RewardData;
 import org.steer4j.runtime.Native;
-import org.steer4j.train.RewardTrainer;
+import org.steer4j.reward.RewardTrainingTest;
 
 /** The embedding API: load a trained NP-BTL, adapt it to users from a few choices, score. */
 class RewardModelTest {
@@ -30,7 +30,7 @@ class RewardModelTest {
     Native.init(2);
     RewardConfig c = Configs.defaults(RewardConfig.class, List.of("data.size=4000", "model.hidden=64",
         "sampler.batch_size=32", "train.steps=600", "train.lr=1e-3", "train.val_every=300", "train.val_batches=2"));
-    new RewardTrainer(c, RewardData.load(c.data()), dir.resolve("checkpoints")).train();
+    RewardTrainingTest.train(c, RewardData.load(c.data()), dir.resolve("checkpoints"));
     model = RewardModel.load(dir);
   }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.steer4j.recipes.SmokeConfig;
 
 /** YAML configs load into validated records; every mistake names the file and the key. */
 class ConfigsTest {

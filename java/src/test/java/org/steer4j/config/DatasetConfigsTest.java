@@ -9,6 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.steer4j.data.UltraFeedbackPairs.Subset;
 import org.steer4j.llm.ModelDtype;
+import org.steer4j.recipes.EmbedConfig;
+import org.steer4j.data.PrepareConfig;
+import org.steer4j.llm.TextConfig;
 
 /** The shipped prepare / embed configs of the HH and HHT reward experiments load and say what the paper did. */
 class DatasetConfigsTest {

@@ -8,6 +8,14 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.steer4j.llm.ModelDtype;
+import org.steer4j.policy.BaseModelConfig;
+import org.steer4j.recipes.ExperimentKind;
+import org.steer4j.policy.PolicyConfig;
+import org.steer4j.policy.PolicyDataConfig;
+import org.steer4j.recipes.PolicyExperimentConfig;
+import org.steer4j.policy.PolicyModelConfig;
+import org.steer4j.reward.RewardModelConfig;
+import org.steer4j.recipes.RewardExperimentConfig;
 
 /** The shipped policy configs (demo, HH, HHT) load with the same records and say what the paper did. */
 class PolicyConfigsTest {
@@ -68,7 +76,7 @@ class PolicyConfigsTest {
         experiment("hht_dpo").models());
     PolicyConfig np = model("hh_dpo", "npdpo_mixed.yaml");
     assertEquals(PolicyModelConfig.Type.NP_DPO, np.policy().type());
-    assertEquals(ModelConfig.Encoder.LINEAR, np.policy().contextEncoder());
+    assertEquals(RewardModelConfig.Encoder.LINEAR, np.policy().contextEncoder());
     assertEquals(List.of("truthfulness"), model("hht_dpo", "btl_truthfulness.yaml").data().labels());
   }
 
@@ -93,6 +101,6 @@ class PolicyConfigsTest {
         () -> Configs.load(PolicyConfig.class, CONFIGS.resolve("hh_dpo/btl_mixed.yaml"), List.of("dpo.logprb=eager")));
     assertTrue(e.getMessage().contains("logprob"), e.getMessage());
     // the reward experiments still load as before (kind defaults to reward)
-    assertEquals(ExperimentKind.REWARD, Configs.load(ExperimentConfig.class, CONFIGS.resolve("synthetic/experiment.yaml"), List.of()).kind());
+    assertEquals(ExperimentKind.REWARD, Configs.load(RewardExperimentConfig.class, CONFIGS.resolve("synthetic/experiment.yaml"), List.of()).kind());
   }
 }

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.steer4j.reward.RewardConfig;
+import org.steer4j.recipes.RewardExperimentConfig;
 
 /** Every shipped reward experiment and the model configs it names load and validate. */
 class ShippedConfigsTest {
@@ -30,7 +32,7 @@ class ShippedConfigsTest {
   @ParameterizedTest
   @MethodSource("rewardExperiments")
   void experimentAndItsModelsLoad(Path experiment) {
-    ExperimentConfig c = Configs.load(ExperimentConfig.class, experiment, List.of());
+    RewardExperimentConfig c = Configs.load(RewardExperimentConfig.class, experiment, List.of());
     assertFalse(c.models().isEmpty());
     for (String model : c.models()) {
       RewardConfig m = Configs.load(RewardConfig.class, experiment.getParent().resolve(model), List.of());

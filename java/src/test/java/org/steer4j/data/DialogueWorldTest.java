@@ -13,6 +13,7 @@ import org.steer4j.data.DialogueWorld.Prompt;
 import org.steer4j.data.DialogueWorld.Scores;
 import org.steer4j.llm.ChatFormat;
 import org.steer4j.llm.TextTokenizer;
+import org.steer4j.runtime.Rng;
 
 /** The dialogue world's scoring rules on hand-scored responses, its pairs, and its tokenizer. */
 class DialogueWorldTest {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.steer4j.config.SamplerConfig;
 import org.steer4j.config.SamplerConfig.ContextMode;
 import org.steer4j.runtime.Native;
+import org.steer4j.runtime.Rng;
 
 /** The sampler draws tasks as the reference does, and its invariants hold. */
 class TaskSamplerTest {

@@ -13,7 +13,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.steer4j.config.PolicyDataConfig;
 import org.steer4j.data.PairsDataset;
 import org.steer4j.data.Split;
 import org.steer4j.data.TextPairs;

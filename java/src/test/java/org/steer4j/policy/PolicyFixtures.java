@@ -1,12 +1,12 @@
 package org.steer4j.policy;
 
 import java.io.IOException;
+import org.steer4j.train.Loop;
+import org.steer4j.train.TrainingListener;
 import java.nio.file.Path;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
 import org.steer4j.config.Configs;
-import org.steer4j.config.PolicyConfig;
-import org.steer4j.config.PolicyDataConfig;
 import org.steer4j.data.DialogueTokenizer;
 import org.steer4j.io.TensorCache;
 import org.steer4j.llm.ChatFormat;
@@ -58,5 +58,14 @@ public final class PolicyFixtures {
   /** The tiny dialogue world's data on {@code model} (context features: its EOS embeddings, cached in {@code dir}). */
   public static PolicyData data(PolicyDataConfig config, DecoderLm model, ChatEncoder chat, Path dir) {
     return PolicyData.load(config, model, ReferenceLogProbCache.modelFingerprint(model), chat, 96, new TensorCache(dir.resolve("embeddings")), null);
+  }
+
+  /** Trains a fresh policy of {@code config} on {@code base} in the one loop, with checkpoints in {@code dir}. */
+  public static Loop.Result train(PolicyConfig config, PolicyData data, float[][] reference, PolicyCard card, DecoderLm base, Path dir,
+      TrainingListener... listeners) {
+    DpoStep step = new DpoStep(PolicyFactory.create(config, base, data.pairs().width()), config, data, reference, card);
+    Loop loop = new Loop(step, Loop.Settings.of(config.train(), DpoStep.totalSteps(config, data), config.runtime().seed()), dir);
+    for (TrainingListener l : listeners) loop.listen(l);
+    return loop.run();
   }
 }

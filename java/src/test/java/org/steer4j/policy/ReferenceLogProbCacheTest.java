@@ -11,7 +11,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.steer4j.config.DpoConfig.LogProb;
+import org.steer4j.policy.DpoConfig.LogProb;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Native;
 

@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.steer4j.config.Configs;
-import org.steer4j.config.ModelConfig;
 import org.steer4j.runtime.Native;
 
 /** Each choice head and the loss agree with a hand computation. */
@@ -25,8 +24,8 @@ class ChoiceHeadTest {
     }
   }
 
-  static ModelConfig model(String... overrides) {
-    return Configs.defaults(ModelConfig.class, List.of(overrides));
+  static RewardModelConfig model(String... overrides) {
+    return Configs.defaults(RewardModelConfig.class, List.of(overrides));
   }
 
   @Test

@@ -14,12 +14,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.steer4j.config.Configs;
-import org.steer4j.config.ModelConfig;
 import org.steer4j.config.SamplerConfig;
 import org.steer4j.data.Batch;
 import org.steer4j.data.LabelUsers;
 import org.steer4j.data.PairsDataset;
-import org.steer4j.data.Rng;
+import org.steer4j.runtime.Rng;
 import org.steer4j.data.Split;
 import org.steer4j.data.SyntheticWorld;
 import org.steer4j.data.TaskSampler;
@@ -39,7 +38,7 @@ class RewardNetTest {
 
   static RewardNet net(String... overrides) {
     torch.manual_seed(3);
-    ModelConfig c = Configs.defaults(ModelConfig.class, List.of(overrides));
+    RewardModelConfig c = Configs.defaults(RewardModelConfig.class, List.of(overrides));
     return new RewardNet(1, c, new TensorOptions(ScalarType.Float), false);
   }
 

@@ -1,0 +1,188 @@
+package org.steer4j.policy;
+
+import static org.bytedeco.pytorch.global.torch.manual_seed;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.steer4j.data.Batch;
+import org.steer4j.data.LabelUsers;
+import org.steer4j.data.Split;
+import org.steer4j.data.TaskSampler;
+import org.steer4j.kernels.Tape;
+import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.config.Configs;
+import org.steer4j.runtime.Rng;
+import org.steer4j.train.FusedAdam;
+import org.steer4j.train.Step;
+
+/**
+ * The DPO / NP-DPO {@link Step} (docs/method.md section 6): {@code gradient_accumulation}
+ * batches of tasks drawn as for the reward models (a user per task, T targets, C context pairs
+ * among them), each a forward of all its targets' chosen and rejected responses under the
+ * task's latent (one padded batch), the DPO loss against the cached reference log-probs,
+ * backward through the fused log-prob (the tape), LibTorch autograd, FiLM and the context
+ * encoder; then one AdamW step on LoRA (+ FiLM + context encoder). Metrics are over all pairs of
+ * the step, whatever the accumulation (TRL logs them per micro-batch). Validation runs fixed
+ * tasks of the validation split.
+ *
+ * <p>A checkpoint directory: {@code policy.safetensors}, {@code adapter/} (PEFT), {@code
+ * policy.yaml} (the {@link PolicyCard}).
+ */
+public final class DpoStep implements Step {
+  private final Policy policy;
+  private final FusedAdam optimizer;
+  private final TaskSampler sampler;
+  private final TaskSampler validation;
+  private final PairSequences sequences;
+  private final float[][] reference;
+  private final PolicyConfig config;
+  private final PolicyCard card;
+
+  /**
+   * The step of {@code config} training {@code policy} (fresh from {@link PolicyFactory#create})
+   * on {@code data}, the training users being the config's labels (all of the data's, or one
+   * objective for a baseline).
+   *
+   * @param reference the reference log-probs of every row's two options
+   * @param card how the policy is made (its steps are filled in at each save)
+   */
+  public DpoStep(Policy policy, PolicyConfig config, PolicyData data, float[][] reference, PolicyCard card) {
+    this.policy = policy;
+    this.config = config;
+    this.card = card;
+    this.optimizer = FusedAdam.of(policy.trainableState(), config.train());
+    Tensor pairs = data.pairs().stacked();
+    LabelUsers users = new LabelUsers(data.pairs(), config.data().labels());
+    this.sampler = new TaskSampler(pairs, users, Split.TRAIN, config.sampler());
+    this.validation = new TaskSampler(pairs, users, Split.VAL, config.sampler());
+    this.sequences = data.sequences();
+    this.reference = reference;
+  }
+
+  /** The optimiser steps of a run of this config on {@code data}. */
+  public static long totalSteps(PolicyConfig config, PolicyData data) {
+    return config.train().totalSteps(data.pairs().rows(Split.TRAIN).length, config.sampler().batchSize());
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  @Override
+  public FusedAdam optimizer() {
+    return optimizer;
+  }
+
+  @Override
+  public void save(Path dir, long step) throws IOException {
+    policy.save(dir, card.base().path());
+    AtomicFiles.writeString(dir.resolve(PolicyCard.FILE), Configs.toYaml(card.withSteps(step)));
+  }
+
+  @Override
+  public void load(Path dir) {
+    policy.load(dir);
+  }
+
+  @Override
+  public Map<String, Double> validate() {
+    return validate(policy, validation, sequences, reference, config.dpo(), config.runtime().seed(), config.train().valBatches());
+  }
+
+  /** Sums of per-pair quantities over the batches of a step (or of a validation). */
+  static final class Totals {
+    double loss, chosen, rejected, correct, unseenCorrect, context;
+    long pairs, unseenPairs, batches;
+
+    void add(DpoLoss.Output out, PreferenceBatch batch, Batch tasks) {
+      int p = batch.pairs();
+      loss += out.loss().item_double() * p;
+      chosen += out.chosenRewards().sum().item_double();
+      rejected += out.rejectedRewards().sum().item_double();
+      float[] correctness = new float[p];
+      out.correct().cpu().contiguous().data_ptr_float().get(correctness);
+      int perTask = p / tasks.tasks();
+      for (int k = 0; k < p; ++k) {
+        correct += correctness[k];
+        if (!tasks.inContext(k % perTask)) {  // pairs are task-major over all T targets
+          unseenCorrect += correctness[k];
+          ++unseenPairs;
+        }
+      }
+      pairs += p;
+      context += tasks.contextCount();
+      ++batches;
+    }
+
+    Map<String, Double> metrics() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("loss", loss / pairs);
+      m.put("rewards_chosen", chosen / pairs);
+      m.put("rewards_rejected", rejected / pairs);
+      m.put("margin", (chosen - rejected) / pairs);
+      m.put("accuracy", correct / pairs);
+      if (unseenPairs > 0) m.put("unseen_accuracy", unseenCorrect / unseenPairs);
+      m.put("context", context / batches);
+      return m;
+    }
+  }
+
+  /** Runs one step; returns its metrics (loss, rewards_chosen, rewards_rejected, margin, accuracy, unseen_accuracy, context, step_ms). */
+  @Override
+  public Map<String, Double> run(Rng rng) {
+    long started = System.nanoTime();
+    policy.train(true);
+    optimizer.zeroGrad();
+    Totals totals = new Totals();
+    int k = config.dpo().gradientAccumulation();
+    for (int micro = 0; micro < k; ++micro) {
+      try (PointerScope scope = new PointerScope()) {
+        Batch tasks = sampler.sample(rng);
+        manual_seed(rng.nextLong());  // dropout of this batch
+        Tape tape = new Tape();
+        PreferenceBatch batch = PreferenceBatch.of(tasks, PreferenceBatch.allTargets(tasks), sequences, reference, policy.model().device());
+        DpoLoss.Output out = forward(policy, tasks, batch, config.dpo(), tape);
+        tape.backward(out.loss().div(new Scalar(k)));
+        try (NoGradGuard guard = new NoGradGuard()) {
+          totals.add(out, batch, tasks);
+        }
+      }
+    }
+    optimizer.step();
+    Map<String, Double> m = totals.metrics();
+    m.put("step_ms", (System.nanoTime() - started) / 1e6);
+    return m;
+  }
+
+  /** The DPO loss of one batch of tasks: latents from the contexts (NP-DPO), one forward of all sequences. */
+  static DpoLoss.Output forward(Policy policy, Batch tasks, PreferenceBatch batch, DpoConfig dpo, Tape tape) {
+    Tensor zRows = null;
+    if (policy.conditional()) zRows = policy.latent(tasks.contextRows()).index_select(0, batch.tasks());
+    Tensor logps = policy.logProbs(batch.sequences(), zRows, dpo.logprob(), tape);
+    Tensor[] split = batch.split(logps);
+    return DpoLoss.of(split[0], split[1], batch.referenceChosen(), batch.referenceRejected(), dpo.beta());
+  }
+
+  /** Mean metrics over fixed validation batches, in evaluation mode. */
+  static Map<String, Double> validate(Policy policy, TaskSampler sampler, PairSequences sequences, float[][] reference, DpoConfig dpo, long seed,
+      int batches) {
+    policy.train(false);
+    Totals totals = new Totals();
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int i = 0; i < batches; ++i) {
+        try (PointerScope scope = new PointerScope()) {
+          Batch tasks = sampler.sample(Rng.derive(seed, "validation", i));
+          PreferenceBatch batch = PreferenceBatch.of(tasks, PreferenceBatch.allTargets(tasks), sequences, reference, policy.model().device());
+          totals.add(forward(policy, tasks, batch, dpo, null), batch, tasks);
+        }
+      }
+    }
+    return totals.metrics();
+  }
+}

@@ -1,0 +1,104 @@
+package org.steer4j.policy;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.steer4j.config.SamplerConfig;
+import org.steer4j.data.Batch;
+import org.steer4j.runtime.Rng;
+import org.steer4j.data.Split;
+import org.steer4j.data.TaskSampler;
+import org.steer4j.eval.AccuracyRow;
+
+/**
+ * Few-shot evaluation of a policy by its implicit reward (method.md sections 3 and 6): on the
+ * test split, for each C, the same tasks for every model and every C; a target is predicted
+ * right when {@code beta ((lp_w - ref_w) - (lp_l - ref_l)) > 0} for the user's chosen w; each
+ * task's accuracy over exactly its targets that are not context pairs; mean +- SEM over tasks,
+ * per objective. An unconditioned policy's log-probs do not depend on C, so they are computed
+ * once per task.
+ */
+public final class PolicyEvaluator {
+  private PolicyEvaluator() {}
+
+  /**
+   * Rows (model, objective, C, accuracy %, SEM) for {@code policy}; at most {@code
+   * eval.forward_batch} sequences per forward (tasks are grouped to fit).
+   */
+  public static List<AccuracyRow> evaluate(String modelName, Policy policy, PolicyData data, float[][] reference, PolicyEvalConfig eval,
+      DpoConfig dpo) {
+    int forwardBatch = eval.forwardBatch();
+    SamplerConfig shape = new SamplerConfig(eval.batchSize(), eval.targets(), 0, eval.targets() - 1, SamplerConfig.ContextMode.SUBSET);
+    Tensor pairs = data.pairs().stacked();
+    TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TEST, shape);
+    Map<Integer, double[][]> unconditioned = new HashMap<>();  // batch -> [task][target] correct
+    List<AccuracyRow> rows = new ArrayList<>();
+    policy.train(false);
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int c : eval.contexts()) {
+        Map<String, List<Double>> perLabel = new LinkedHashMap<>();
+        for (int i = 0; i < eval.batches(); ++i) {
+          try (PointerScope scope = new PointerScope()) {
+            Batch batch = sampler.sample(Rng.derive(eval.seed(), "evaluation", i), c, eval.batchSize());
+            double[][] correct = policy.conditional()
+                ? correct(policy, batch, data, reference, dpo, forwardBatch)
+                : unconditioned.computeIfAbsent(i, k -> correct(policy, batch, data, reference, dpo, forwardBatch));
+            for (int b = 0; b < batch.tasks(); ++b) {
+              double sum = 0;
+              int count = 0;
+              for (int t : PreferenceBatch.unseenTargets(batch)) {
+                sum += correct[b][t];
+                ++count;
+              }
+              String label = batch.users()[b].isMixture() ? "mixture" : batch.users()[b].name();
+              perLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(sum / count);
+            }
+          }
+        }
+        perLabel.forEach((label, values) -> rows.add(AccuracyRow.of(modelName, label, c, values)));
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Whether each target of each task is predicted right, [task][target]; a conditioned policy
+   * reads the batch's context, and the context targets are scored too (the caller skips them).
+   */
+  static double[][] correct(Policy policy, Batch batch, PolicyData data, float[][] reference, DpoConfig dpo, int forwardBatch) {
+    int tasks = batch.tasks(), t = batch.targetCount();
+    double[][] out = new double[tasks][t];
+    Tensor z = policy.conditional() ? policy.latent(batch.contextRows()) : null;
+    int perForward = Math.max(1, forwardBatch / (2 * t));
+    int[] all = PreferenceBatch.allTargets(batch);
+    // forward task groups of at most forwardBatch sequences
+    for (int from = 0; from < tasks; from += perForward) {
+      int to = Math.min(tasks, from + perForward);
+      try (PointerScope scope = new PointerScope()) {
+        PreferenceBatch group = PreferenceBatch.of(subset(batch, from, to), all, data.sequences(), reference, policy.model().device());
+        Tensor zRows = z == null ? null : z.narrow(0, from, to - from).index_select(0, group.tasks());
+        Tensor logps = policy.logProbs(group.sequences(), zRows, dpo.logprob(), null);
+        Tensor[] split = group.split(logps);
+        DpoLoss.Output o = DpoLoss.of(split[0], split[1], group.referenceChosen(), group.referenceRejected(), dpo.beta());
+        float[] c = new float[group.pairs()];
+        o.correct().cpu().contiguous().data_ptr_float().get(c);
+        for (int k = 0; k < c.length; ++k) out[from + k / t][k % t] = c[k];
+      }
+    }
+    return out;
+  }
+
+  /** Tasks {@code from..to-1} of a batch as a batch of their own (targets, choices, users, rows; context positions shared). */
+  static Batch subset(Batch batch, int from, int to) {
+    if (from == 0 && to == batch.tasks()) return batch;
+    int n = to - from;
+    return new Batch(batch.targets().narrow(0, from, n), batch.choices().narrow(0, from, n), null, null,
+        batch.contextIndex(),
+        java.util.Arrays.copyOfRange(batch.users(), from, to), java.util.Arrays.copyOfRange(batch.rows(), from, to));
+  }
+}

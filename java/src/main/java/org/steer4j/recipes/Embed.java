@@ -1,0 +1,304 @@
+package org.steer4j.recipes;
+
+import static org.bytedeco.pytorch.global.torch.cat;
+import static org.bytedeco.pytorch.global.torch.tensor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.steer4j.config.RuntimeConfig;
+import org.steer4j.llm.TextConfig;
+import org.steer4j.io.SafeTensors;
+import org.steer4j.llm.ChatFormat;
+import org.steer4j.llm.DecoderLm;
+import org.steer4j.llm.Embedder;
+import org.steer4j.llm.ModelConfig;
+import org.steer4j.llm.TextTokenizer;
+import org.steer4j.run.MetricsLog;
+import org.steer4j.run.Progress;
+import org.steer4j.run.RunDirectory;
+import org.steer4j.run.RunLog;
+import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.Native;
+import org.steer4j.data.TextPairs;
+import org.steer4j.data.PairsDataset;
+import org.steer4j.data.DatasetException;
+import org.steer4j.data.Split;
+
+/**
+ * {@code steer4j embed}: a text-pairs table (from {@code prepare}) to a {@link PairsDataset} of
+ * LLM embeddings.
+ *
+ * <ol>
+ *   <li>Every option is rendered as text (the configured format), tokenized, and pairs with an
+ *       option of {@code max_length} tokens or more are dropped (as the paper does).
+ *   <li>Identical (prompt, response) texts are embedded once: an UltraFeedback completion sits
+ *       in up to three pairs.
+ *   <li>The unique texts are embedded in shards of {@code shard_size}; each shard is saved
+ *       atomically under {@code <output>/shards/} as soon as it is done, and a restart skips the
+ *       shards that exist. {@code embed_manifest.json} fingerprints what the shards were made
+ *       from (input file hash, model, format, EOS, lengths), and a restart with other settings
+ *       is refused rather than mixing embeddings.
+ *   <li>The pair features are assembled from the shards into pairs.safetensors + pairs.csv,
+ *       with {@code source_index.csv} mapping each row to its pair's idx in the text table.
+ * </ol>
+ */
+public final class Embed {
+  public static final String MANIFEST = "embed_manifest.json", SOURCE_INDEX = "source_index.csv";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final EmbedConfig config;
+  private final RunDirectory run;
+  private final RunLog log;
+
+  public Embed(EmbedConfig config, RunDirectory run) {
+    this.config = config;
+    this.run = run;
+    this.log = run.log();
+  }
+
+  /** What a run did. */
+  public record Summary(int pairs, int droppedPairs, int texts, int shardsEmbedded, int shardsReused, long tokens, double seconds) {}
+
+  public Summary run() throws IOException {
+    Native.init(config.runtime().threads());
+    Path input = Path.of(config.input()), output = Path.of(config.output()), shards = output.resolve("shards");
+    Path modelDir = Path.of(config.model().path());
+    TextPairs table = TextPairs.read(input);
+    ModelConfig modelConfig = ModelConfig.read(modelDir);  // cheap: weights are loaded only if a shard is missing
+    ChatFormat format = config.text().format().chatFormat(modelConfig);
+    String system = config.text().systemPrompt();
+    long start = System.nanoTime();
+    try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(config.model().tokenizerPath()))) {
+      long eos = eosId(tokenizer, modelConfig);
+      log.info("embed: %d pairs from %s, model %s (%s, %s), format %s, EOS id %d, max_length %d", table.size(), input, modelDir,
+          modelConfig, config.model().dtype().torchName(), format.name().toLowerCase(Locale.ROOT), eos, config.text().maxLength());
+
+      // unique texts, their token counts, and the pairs short enough to keep
+      Map<String, Integer> textIndex = new LinkedHashMap<>();
+      List<String[]> texts = new ArrayList<>();
+      int[][] pairTexts = new int[table.size()][2];
+      for (int p = 0; p < table.size(); ++p) {
+        TextPairs.Pair pair = table.pairs().get(p);
+        String[] options = {pair.responseA(), pair.responseB()};
+        for (int o = 0; o < 2; ++o) {
+          String key = pair.prompt() + '\u0000' + options[o];
+          Integer index = textIndex.get(key);
+          if (index == null) {
+            index = texts.size();
+            textIndex.put(key, index);
+            texts.add(new String[] {pair.prompt(), options[o]});
+          }
+          pairTexts[p][o] = index;
+        }
+      }
+      int[] lengths = tokenLengths(tokenizer, format, system, texts);
+      List<Integer> keptPairs = new ArrayList<>();
+      Map<Integer, Integer> unique = new LinkedHashMap<>();  // text index -> row in the embeddings
+      for (int p = 0; p < table.size(); ++p) {
+        if (lengths[pairTexts[p][0]] >= config.text().maxLength() || lengths[pairTexts[p][1]] >= config.text().maxLength()) continue;
+        keptPairs.add(p);
+        for (int t : pairTexts[p]) unique.putIfAbsent(t, unique.size());
+      }
+      if (keptPairs.isEmpty()) throw new DatasetException(input + ": every pair has an option of >= " + config.text().maxLength() + " tokens");
+      List<Integer> embedTexts = new ArrayList<>(unique.keySet());
+      long tokens = 0;
+      for (int t : embedTexts) tokens += lengths[t] + 1;
+      log.info("embed: kept %d pairs (dropped %d with an option >= %d tokens), %d distinct texts, %d tokens with EOS", keptPairs.size(),
+          table.size() - keptPairs.size(), config.text().maxLength(), embedTexts.size(), tokens);
+
+      ObjectNode fingerprint = fingerprint(input, modelDir, format, system, eos, embedTexts.size());
+      checkManifest(output, fingerprint);
+
+      int shardSize = config.shardSize(), shardCount = (embedTexts.size() + shardSize - 1) / shardSize;
+      int embedded = 0, reused = 0;
+      DecoderLm model = null;
+      Embedder embedder = null;
+      Progress progress = new Progress("embed", embedTexts.size());
+      long doneTexts = 0;
+      try (MetricsLog metrics = new MetricsLog(run.metricsFile())) {
+        for (int k = 0; k < shardCount; ++k) {
+          int from = k * shardSize, to = Math.min(embedTexts.size(), from + shardSize);
+          Path file = shardFile(shards, k);
+          if (validShard(file, to - from, modelConfig.hiddenSize())) {
+            ++reused;
+            doneTexts += to - from;
+            progress.update(doneTexts, "shard " + (k + 1) + "/" + shardCount + " reused");
+            continue;
+          }
+          if (model == null) {
+            log.info("embed: loading %s in %s on %s", modelDir, config.model().dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT));
+            model = DecoderLm.load(modelDir, config.model().dtype(), config.runtime().device().torch());
+            embedder = new Embedder(model, tokenizer, format, system, eos, config.batchSize());
+          }
+          List<String[]> shardTexts = new ArrayList<>();
+          long shardTokens = 0;
+          for (int i = from; i < to; ++i) {
+            shardTexts.add(texts.get(embedTexts.get(i)));
+            shardTokens += lengths[embedTexts.get(i)] + 1;
+          }
+          long shardStart = System.nanoTime();
+          final long base = doneTexts;
+          final int shardNumber = k + 1;
+          Tensor e = embedder.embed(embedder.encode(shardTexts), done -> progress.update(base + done, "shard " + shardNumber + "/" + shardCount));
+          SafeTensors.write(file, Map.of("embeddings", e), Map.of("first", Integer.toString(from), "count", Integer.toString(to - from)));
+          double seconds = (System.nanoTime() - shardStart) / 1e9;
+          metrics.write(k, "embed", Map.of("texts", to - from, "tokens", shardTokens, "seconds", seconds, "tokens_per_s", shardTokens / seconds));
+          doneTexts += to - from;
+          ++embedded;
+        }
+      }
+      log.info("embed: %d shards embedded, %d reused from an earlier run", embedded, reused);
+      assemble(table, keptPairs, pairTexts, unique, shards, shardCount, output);
+      ObjectNode manifest = JSON.createObjectNode();
+      manifest.set("fingerprint", fingerprint);
+      manifest.put("complete", true);
+      manifest.put("pairs", keptPairs.size());
+      manifest.put("dropped_pairs", table.size() - keptPairs.size());
+      manifest.put("texts", embedTexts.size());
+      manifest.put("tokens", tokens);
+      AtomicFiles.writeString(output.resolve(MANIFEST), JSON.writeValueAsString(manifest) + "\n");
+      if (!config.keepShards()) deleteShards(shards, shardCount);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      log.info("embed: wrote %s (%d pairs x %d features) in %.1f s", output, keptPairs.size(), modelConfig.hiddenSize(), seconds);
+      return new Summary(keptPairs.size(), table.size() - keptPairs.size(), embedTexts.size(), embedded, reused, tokens, seconds);
+    }
+  }
+
+  private void assemble(TextPairs table, List<Integer> keptPairs, int[][] pairTexts, Map<Integer, Integer> unique, Path shards, int shardCount, Path output)
+      throws IOException {
+    TensorVector parts = new TensorVector();
+    for (int k = 0; k < shardCount; ++k) {
+      try (SafeTensors st = SafeTensors.open(shardFile(shards, k))) {
+        parts.push_back(st.tensor("embeddings"));
+      }
+    }
+    Tensor all = cat(parts, 0);
+    int n = keptPairs.size();
+    long[] rowsA = new long[n], rowsB = new long[n];
+    Split[] splits = new Split[n];
+    byte[][] choices = new byte[table.labels().size()][n];
+    StringBuilder sources = new StringBuilder("row,source_idx\n");
+    for (int r = 0; r < n; ++r) {
+      int p = keptPairs.get(r);
+      TextPairs.Pair pair = table.pairs().get(p);
+      rowsA[r] = unique.get(pairTexts[p][0]);
+      rowsB[r] = unique.get(pairTexts[p][1]);
+      splits[r] = pair.split();
+      for (int l = 0; l < choices.length; ++l) choices[l][r] = pair.choices()[l];
+      sources.append(r).append(',').append(pair.idx()).append('\n');
+    }
+    PairsDataset dataset = PairsDataset.of(all.index_select(0, tensor(rowsA)), all.index_select(0, tensor(rowsB)), table.labels(), splits, choices);
+    dataset.write(output);
+    AtomicFiles.writeString(output.resolve(SOURCE_INDEX), sources.toString());
+  }
+
+  private int[] tokenLengths(TextTokenizer tokenizer, ChatFormat format, String system, List<String[]> texts) {
+    int[] lengths = new int[texts.size()];
+    int chunk = 512;
+    for (int from = 0; from < texts.size(); from += chunk) {
+      int to = Math.min(texts.size(), from + chunk);
+      List<long[]> ids = Embedder.encode(tokenizer, format, system, texts.subList(from, to));
+      for (int i = from; i < to; ++i) lengths[i] = ids.get(i - from).length;
+    }
+    return lengths;
+  }
+
+  private long eosId(TextTokenizer tokenizer, ModelConfig model) {
+    String named = config.text().eosToken();
+    if (!named.isBlank()) {
+      return tokenizer.tokenId(named).orElseThrow(() -> new IllegalArgumentException("text.eos_token '" + named + "' is not a single token of " + tokenizer.file()));
+    }
+    return tokenizer.eosId(model);
+  }
+
+  private ObjectNode fingerprint(Path input, Path modelDir, ChatFormat format, String system, long eos, int texts) throws IOException {
+    ObjectNode f = JSON.createObjectNode();
+    f.put("input_sha256", sha256(input));
+    f.put("model", modelDir.toAbsolutePath().normalize().toString());
+    f.put("model_config_sha256", sha256(modelDir.resolve("config.json")));
+    f.put("dtype", config.model().dtype().torchName());
+    f.put("format", format.name().toLowerCase(Locale.ROOT));
+    if (system == null) f.putNull("system_prompt");
+    else f.put("system_prompt", system);
+    f.put("eos_id", eos);
+    f.put("max_length", config.text().maxLength());
+    f.put("shard_size", config.shardSize());
+    f.put("texts", texts);
+    return f;
+  }
+
+  /** Refuses to resume into shards made from other inputs or settings; records the fingerprint otherwise. */
+  private void checkManifest(Path output, ObjectNode made) throws IOException {
+    // compare as read back from JSON: a long written is an int read (LongNode != IntNode)
+    ObjectNode fingerprint = (ObjectNode) JSON.readTree(JSON.writeValueAsString(made));
+    Path file = output.resolve(MANIFEST);
+    if (Files.exists(file)) {
+      JsonNode previous = JSON.readTree(file.toFile()).get("fingerprint");
+      if (previous != null && !previous.equals(fingerprint)) {
+        List<String> differ = new ArrayList<>();
+        fingerprint.fieldNames().forEachRemaining(k -> {
+          if (!fingerprint.get(k).equals(previous.get(k))) differ.add(k);
+        });
+        throw new DatasetException(file + ": " + output + " holds embeddings made with other settings (" + String.join(", ", differ)
+            + " differ); delete it or choose another output");
+      }
+      if (previous != null) {
+        log.info("embed: resuming in %s", output);
+        return;
+      }
+    }
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.set("fingerprint", fingerprint);
+    manifest.put("complete", false);
+    AtomicFiles.writeString(file, JSON.writeValueAsString(manifest) + "\n");
+  }
+
+  private static Path shardFile(Path shards, int k) {
+    return shards.resolve(String.format("shard-%05d.safetensors", k));
+  }
+
+  private static boolean validShard(Path file, int count, int hidden) {
+    if (!Files.exists(file)) return false;
+    try (SafeTensors st = SafeTensors.open(file)) {
+      long[] shape = st.entry("embeddings").shape();
+      return shape.length == 2 && shape[0] == count && shape[1] == hidden;
+    } catch (RuntimeException e) {
+      return false;  // written atomically, so only a foreign file lands here: embed it again
+    }
+  }
+
+  private static void deleteShards(Path shards, int count) throws IOException {
+    for (int k = 0; k < count; ++k) Files.deleteIfExists(shardFile(shards, k));
+    try (var rest = Files.list(shards)) {
+      if (rest.findAny().isEmpty()) Files.delete(shards);
+    }
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) digest.update(buffer, 0, n);
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

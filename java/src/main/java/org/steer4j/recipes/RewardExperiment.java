@@ -1,0 +1,179 @@
+package org.steer4j.recipes;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.steer4j.config.Configs;
+import org.steer4j.data.DataConfig;
+import org.steer4j.data.PrepareConfig;
+import org.steer4j.reward.RewardConfig;
+import org.steer4j.config.RunConfig;
+import org.steer4j.eval.AccuracyRow;
+import org.steer4j.eval.Plots;
+import org.steer4j.eval.Results;
+import org.steer4j.reward.RewardCurves;
+import org.steer4j.reward.RewardEvaluator;
+import org.steer4j.reward.RewardData;
+import org.steer4j.reward.RewardNet;
+import org.steer4j.run.MetricsLog;
+import org.steer4j.run.RunDirectory;
+import org.steer4j.run.RunLog;
+import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.Native;
+import org.steer4j.train.Listeners;
+import org.steer4j.reward.RewardStep;
+import org.steer4j.reward.RewardNetFactory;
+import org.steer4j.train.Loop;
+import org.steer4j.config.RuntimeConfig;
+
+/**
+ * The reward experiment (the README's main job): make or load the data once, train every model
+ * of the experiment (on the users of its own {@code data.labels} when it sets them, e.g. a
+ * single-objective baseline), evaluate each (its best validation checkpoint) at every C on the
+ * same test tasks of all the experiment's users, and write into the run directory {@code results.csv}, {@code report.md} with markdown
+ * tables, and PNG plots. Each model trains in {@code models/<name>/} with its own effective
+ * config, metrics and checkpoints; rerunning on the same directory ({@code --resume}) continues
+ * unfinished training from its last checkpoint.
+ */
+public final class RewardExperiment {
+  private final RewardExperimentConfig config;
+  private final Path configDir;
+  private final RunDirectory run;
+  private final RunLog log;
+
+  public RewardExperiment(RewardExperimentConfig config, Path configDir, RunDirectory run) {
+    this.config = config;
+    this.configDir = configDir;
+    this.run = run;
+    this.log = run.log();
+  }
+
+  /** The effective config of each model: its file, the overrides, then the experiment's shared sections. */
+  public List<RewardConfig> modelConfigs() {
+    return modelConfigs(config.data());
+  }
+
+  private List<RewardConfig> modelConfigs(DataConfig experimentData) {
+    List<RewardConfig> out = new ArrayList<>();
+    for (String file : config.models()) {
+      RewardConfig m = Configs.load(RewardConfig.class, configDir.resolve(file), config.modelOverrides());
+      // The experiment's data, except that a model may train on a subset of its labels.
+      var data = experimentData;
+      if (!m.data().labels().isEmpty()) {
+        data = new DataConfig(data.source(), data.path(), data.size(), data.seed(), m.data().labels(), data.users(), data.mixture());
+      }
+      out.add(new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), data,
+          m.sampler(), m.model(), m.train(), config.eval()));
+    }
+    long distinct = out.stream().map(c -> c.run().name()).distinct().count();
+    if (distinct != out.size()) throw new IllegalArgumentException("models: every model config needs its own run.name");
+    return out;
+  }
+
+  public List<AccuracyRow> run() throws IOException {
+    long started = System.nanoTime();
+    Native.init(config.runtime().threads());
+    modelConfigs();  // every model config loads before any long step
+    DataConfig dataConfig = pipeline();
+    List<RewardConfig> models = modelConfigs(dataConfig);
+    RewardData data = RewardData.load(dataConfig);
+    log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
+
+    List<AccuracyRow> rows = new ArrayList<>();
+    Map<String, RewardNet> trained = new LinkedHashMap<>();
+    Map<String, String> summaries = new LinkedHashMap<>();
+    for (RewardConfig m : models) {
+      String name = m.run().name();
+      Path dir = run.path().resolve("models").resolve(name);
+      Files.createDirectories(dir.resolve("checkpoints"));
+      Configs.save(m, dir.resolve("config.yaml"));
+      long t0 = System.nanoTime();
+      RewardData modelData = data.withLabels(m.data().labels());
+      RewardStep step = RewardStep.create(m, modelData);
+      Loop.Result result = new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), dir.resolve("checkpoints"))
+          .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))
+          .listen(Listeners.progress(name))
+          .listen(Listeners.log(log, name))
+          .run();
+      double trainSeconds = (System.nanoTime() - t0) / 1e9;
+      RewardNet net = RewardNetFactory.load(result.best(), m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
+      List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval());
+      rows.addAll(r);
+      trained.put(name, net);
+      summaries.put(name, String.format(Locale.ROOT, "%d steps in %.1f s (%.1f ms/step median), best validation loss %.4f at step %d",
+          result.steps(), trainSeconds, medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep()));
+      for (AccuracyRow a : r) {
+        if (a.label().equals("all")) log.info(String.format(Locale.ROOT, "%s: C=%d accuracy %.1f +- %.1f %%", name, a.context(), a.accuracy(), a.sem()));
+      }
+    }
+
+    Results.writeCsv(run.file("results.csv"), rows);
+    Path plots = run.path().resolve("plots");
+    List<String> images = new ArrayList<>();
+    for (String label : Results.labels(rows)) {
+      Path png = plots.resolve("accuracy_" + label.replaceAll("[^A-Za-z0-9_-]", "_") + ".png");
+      Plots.accuracyVsContext(rows, label, png);
+      images.add(run.path().relativize(png).toString());
+    }
+    if (config.curves()) {
+      for (Path png : RewardCurves.plot(trained, data, config.curveContexts(), config.eval().seed(), plots)) {
+        images.add(run.path().relativize(png).toString());
+      }
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds));
+    log.info("experiment done in %.1f s: %s, %s", seconds, run.file("results.csv"), run.file("report.md"));
+    return rows;
+  }
+
+  /**
+   * Runs the pipeline's prepare and embed steps (embedding resumes its finished shards) and
+   * returns the data config to train on: with an embed step, a pairs source without a path
+   * reads the embedding's output.
+   */
+  private DataConfig pipeline() throws IOException {
+    RewardExperimentConfig.Pipeline p = config.pipeline();
+    DataConfig data = config.data();
+    if (p.prepare() != null) {
+      PrepareConfig prepare = Configs.load(PrepareConfig.class, configDir.resolve(p.prepare()), p.prepareOverrides());
+      var s = Prepare.run(prepare).stats();
+      log.info("prepare: %d pairs kept of %d (%d train, %d val, %d test) -> %s", s.kept(), s.pairs(), s.train(), s.val(), s.test(), prepare.output());
+    }
+    if (p.embed() != null) {
+      EmbedConfig embed = Configs.load(EmbedConfig.class, configDir.resolve(p.embed()), p.embedOverrides());
+      var s = new Embed(embed, run).run();
+      log.info("embed: %d pairs, %d texts, %d tokens in %.1f s -> %s", s.pairs(), s.texts(), s.tokens(), s.seconds(), embed.output());
+      if (data.source() == DataConfig.Source.PAIRS && (data.path() == null || data.path().isBlank())) {
+        data = new DataConfig(data.source(), embed.output(), data.size(), data.seed(), data.labels(), data.users(), data.mixture());
+      }
+    }
+    if (data.source() == DataConfig.Source.PAIRS && (data.path() == null || data.path().isBlank())) {
+      throw new IllegalArgumentException("data.path is required when data.source is pairs (or set pipeline.embed)");
+    }
+    return data;
+  }
+
+  static double medianStepMs(Path metrics) throws IOException {
+    double[] ms = MetricsLog.read(metrics).stream().filter(r -> r.path("split").asText().equals("train") && r.has("step_ms"))
+        .mapToDouble(r -> r.path("step_ms").asDouble()).sorted().toArray();
+    return ms.length == 0 ? Double.NaN : ms[ms.length / 2];
+  }
+
+  private String report(RewardData data, List<AccuracyRow> rows, Map<String, String> summaries, List<String> images, double seconds) {
+    StringBuilder sb = new StringBuilder("# Reward experiment: ").append(config.run().name()).append("\n\n");
+    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %d threads%n- evaluation: test split, %d batches x %d tasks,"
+        + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, Native.threads(),
+        config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
+    sb.append("\n## Training\n\n");
+    summaries.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
+    sb.append("\n## Accuracy\n").append(Results.markdown(rows));
+    sb.append("\n## Plots\n\n");
+    for (String image : images) sb.append("![").append(image).append("](").append(image).append(")\n\n");
+    return sb.toString();
+  }
+}
