@@ -10,7 +10,7 @@ median of many. Peak memory: torch.cuda.max_memory_allocated above the inputs (t
 own cached workspace is tiny and is cudaMalloc'ed outside PyTorch's allocator).
 
   python3 check_kernels.py --lib /path/libsteer4j_cuda.so       # the GPU
-  python3 check_kernels.py --cpu /path/libjniNativeKernels.so   # dry run on the CPU kernels
+  python3 check_kernels.py --cpu /path/libjnisteer4j.so   # dry run on the CPU kernels
 
 The CPU mode runs the same harness on the CPU entry points (f32 / bf16) of the JNI library that
 Maven builds, at smaller shapes: it checks the references and the plumbing where no GPU is.
@@ -552,7 +552,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--lib", help="libsteer4j_cuda.so (check the CUDA kernels on the GPU)")
-    source.add_argument("--cpu", help="libjniNativeKernels.so (dry run of this harness on the CPU kernels)")
+    source.add_argument("--cpu", help="libjnisteer4j.so (dry run of this harness on the CPU kernels)")
     parser.add_argument("--openblas-dir", help="folder of libopenblas.so.0 for --cpu (default: the Maven build's)")
     parser.add_argument("--iters", type=int, default=0, help="timed calls per measurement (default 30 GPU, 5 CPU)")
     parser.add_argument("--only", default="", help="comma-separated families: reward_decoder,logprob,attention")

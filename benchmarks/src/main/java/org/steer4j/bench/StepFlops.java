@@ -1,6 +1,7 @@
 package org.steer4j.bench;
 
 import org.steer4j.reward.RewardModelConfig;
+import org.steer4j.nn.ContextEncoder;
 
 /**
  * Matrix-product flops of one NP-BTL (or BTL) training step: forward, and backward without the
@@ -20,11 +21,11 @@ public final class StepFlops {
     double flops = 0;
     // target encoder: first layer reads raw features (forward + weight gradient only)
     flops += 2 * mm(rows, h, d);
-    if (c.targetEncoder() == RewardModelConfig.Encoder.MLP) flops += 3 * mm(rows, h, h);
+    if (c.targetEncoder() == ContextEncoder.Encoder.MLP) flops += 3 * mm(rows, h, h);
     if (c.conditional()) {
       flops += 2 * mm(pairs, h, 2 * d);                                    // context input layer
-      if (c.contextEncoder() == RewardModelConfig.Encoder.MLP) flops += 3 * mm(pairs, h, h);
-      if (c.aggregator() == RewardModelConfig.Aggregator.SELF_ATTENTION) {
+      if (c.contextEncoder() == ContextEncoder.Encoder.MLP) flops += 3 * mm(pairs, h, h);
+      if (c.aggregator() == ContextEncoder.Aggregator.SELF_ATTENTION) {
         flops += 3 * mm(pairs, 3 * h, h);                                  // in projection
         flops += 3 * 2 * mm((double) b * contexts, contexts, h);           // q k^T and weights v
         flops += 3 * mm(pairs, h, h);                                      // out projection

@@ -14,7 +14,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.Configs;
-import org.steer4j.recipes.Embed;
 import org.steer4j.nn.PairRows;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;

@@ -35,6 +35,8 @@ import org.steer4j.runtime.AtomicFiles;
  * row of any problem.
  */
 public final class PairsDataset {
+  /** Beside an embedded dataset: which text pair each row came from ({@code steer4j embed} writes it). */
+  public static final String SOURCE_INDEX = "source_index.csv";
   public static final String FEATURES = "pairs.safetensors", TABLE = "pairs.csv";
   /** Stored choice of a tie. */
   public static final byte TIE = -1;

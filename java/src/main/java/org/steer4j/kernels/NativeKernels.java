@@ -1,7 +1,6 @@
 package org.steer4j.kernels;
 
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 import org.steer4j.runtime.Native;
@@ -22,24 +21,16 @@ import org.steer4j.runtime.Native;
       "steer4j/logprob.h",
       "steer4j/attention.h",
       "steer4j/optimizer.h"
-    })
+    },
+    library = "jnisteer4j")
 public final class NativeKernels {
   static {
-    Native.loadLibraries();
-    Loader.load();
+    Native.loadOpLibrary();  // the one JNI library holds these methods too (same @Platform library)
   }
 
   private NativeKernels() {}
 
   public static native @Cast("const char*") BytePointer s4j_last_error();
-
-  public static native void s4j_set_num_threads(int threads);
-
-  public static native int s4j_get_num_threads();
-
-  public static native int s4j_abi_version();
-
-  public static native int s4j_tune_allocator();
 
   public static native int s4j_cuda_load(String path);
 

@@ -6,9 +6,6 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.steer4j.reward.RewardModelConfig;
-import org.steer4j.reward.RewardModelConfig.Aggregator;
-import org.steer4j.reward.RewardModelConfig.Encoder;
 
 /**
  * The NP context encoder: each context pair ordered [chosen ; rejected] (2D) -> inner encoder
@@ -17,6 +14,34 @@ import org.steer4j.reward.RewardModelConfig.Encoder;
  * With C = 0 the aggregate is the zero vector, so an empty context gives a learned prior z.
  */
 public final class ContextEncoder extends Module {
+  /** The inner encoder of a pair (and the reward models' target encoder of an option). */
+  public enum Encoder {
+    /** Linear -> ReLU -> Linear(H, H) (the synthetic world's). */
+    MLP,
+    /** One Linear (over LLM embeddings). */
+    LINEAR
+  }
+
+  /** How the C pair encodings become one. */
+  public enum Aggregator {
+    /** Multi-head self-attention over the C encodings, then their sum (the paper's). */
+    SELF_ATTENTION,
+    MEAN,
+    SUM
+  }
+
+  /**
+   * The encoder's architecture.
+   *
+   * @param hidden H, the width of encodings and latent
+   * @param encoder the inner encoder of a [chosen ; rejected] pair
+   * @param aggregator how the C encodings combine
+   * @param heads attention heads (self_attention)
+   * @param attentionDropout dropout on the attention weights
+   * @param stochastic output the mean and raw std of q(z|C) ([B, 2H]) instead of z ([B, H])
+   */
+  public record Settings(int hidden, Encoder encoder, Aggregator aggregator, int heads, double attentionDropout, boolean stochastic) {}
+
   private final PairLinear input;   // first layer, over [chosen ; rejected]
   private final Linear innerOutput;  // second layer of the mlp encoder (null: linear)
   private final Mlp outer;
@@ -25,18 +50,18 @@ public final class ContextEncoder extends Module {
   private final long hidden;
   private final TensorOptions options;
 
-  public ContextEncoder(long inputWidth, RewardModelConfig c, TensorOptions options) {
+  public ContextEncoder(long inputWidth, Settings c, TensorOptions options) {
     super("ContextEncoder");
     hidden = c.hidden();
     this.options = options;
     input = new PairLinear(inputWidth, c.hidden(), options);
     register_module("input", input);
-    innerOutput = c.contextEncoder() == Encoder.MLP ? new Linear(c.hidden(), c.hidden(), true, options) : null;
+    innerOutput = c.encoder() == Encoder.MLP ? new Linear(c.hidden(), c.hidden(), true, options) : null;
     if (innerOutput != null) register_module("inner_output", innerOutput);
     aggregator = c.aggregator();
     attention = aggregator == Aggregator.SELF_ATTENTION ? new SelfAttention(c.hidden(), c.heads(), c.attentionDropout(), options) : null;
     if (attention != null) register_module("attention", attention);
-    long outputs = c.latent() == RewardModelConfig.Latent.STOCHASTIC ? 2L * c.hidden() : c.hidden();
+    long outputs = c.stochastic() ? 2L * c.hidden() : c.hidden();
     outer = new Mlp(c.hidden(), c.hidden(), outputs, options);
     register_module("outer", outer);
   }

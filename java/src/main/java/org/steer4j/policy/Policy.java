@@ -56,7 +56,7 @@ public final class Policy {
       int layers = lm.config().numLayers();
       List<Integer> modulated = config.filmLayers().isEmpty() ? IntStream.range(0, layers).boxed().toList() : config.filmLayers();
       film = heads.register_module("film", new FilmHead(config.latent(), lm.config().hiddenSize(), layers, modulated, options));
-      encoder = heads.register_module("context_encoder", new ContextEncoder(contextWidth, config.contextEncoderConfig(), options));
+      encoder = heads.register_module("context_encoder", new ContextEncoder(contextWidth, config.contextEncoderSettings(), options));
     } else {
       film = null;
       encoder = null;

@@ -14,7 +14,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.steer4j.data.DatasetException;
 import org.steer4j.data.DialogueWorld;
-import org.steer4j.recipes.Embed;
 import org.steer4j.data.LabelUsers;
 import org.steer4j.data.PairsDataset;
 import org.steer4j.data.Split;
@@ -150,7 +149,7 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
 
   /** Row of the text table -> row of the embeddings dataset, from its source_index.csv (pair idx per row). */
   private static Map<Integer, Integer> sourceIndex(Path embeddings, TextPairs table) {
-    Path file = embeddings.resolve(Embed.SOURCE_INDEX);
+    Path file = embeddings.resolve(PairsDataset.SOURCE_INDEX);
     Map<Integer, Integer> tableRowOfIdx = new HashMap<>();
     for (int r = 0; r < table.size(); ++r) tableRowOfIdx.put(table.pairs().get(r).idx(), r);
     Map<Integer, Integer> out = new LinkedHashMap<>();

@@ -3,7 +3,7 @@ package org.steer4j.policy;
 import java.util.List;
 import org.steer4j.llm.LoraConfig;
 import org.steer4j.config.Checks;
-import org.steer4j.reward.RewardModelConfig;
+import org.steer4j.nn.ContextEncoder;
 
 /**
  * A policy (method.md section 6): the frozen base LM with LoRA adapters, and for NP-DPO the FiLM
@@ -20,8 +20,8 @@ import org.steer4j.reward.RewardModelConfig;
  * @param attentionDropout dropout on the aggregator's attention weights
  */
 public record PolicyModelConfig(
-    Type type, LoraSettings lora, List<Integer> filmLayers, int latent, RewardModelConfig.Encoder contextEncoder,
-    RewardModelConfig.Aggregator aggregator, int heads, double attentionDropout) {
+    Type type, LoraSettings lora, List<Integer> filmLayers, int latent, ContextEncoder.Encoder contextEncoder,
+    ContextEncoder.Aggregator aggregator, int heads, double attentionDropout) {
   public PolicyModelConfig {
     filmLayers = filmLayers == null ? List.of() : List.copyOf(filmLayers);
     Checks.require(type != null, "policy.type must be dpo or np_dpo");
@@ -34,19 +34,17 @@ public record PolicyModelConfig(
   }
 
   public static PolicyModelConfig defaults() {
-    return new PolicyModelConfig(Type.NP_DPO, LoraSettings.defaults(), List.of(), 256, RewardModelConfig.Encoder.LINEAR,
-        RewardModelConfig.Aggregator.SELF_ATTENTION, 8, 0.1);
+    return new PolicyModelConfig(Type.NP_DPO, LoraSettings.defaults(), List.of(), 256, ContextEncoder.Encoder.LINEAR,
+        ContextEncoder.Aggregator.SELF_ATTENTION, 8, 0.1);
   }
 
   public boolean conditional() {
     return type == Type.NP_DPO;
   }
 
-  /** The context encoder's settings as the NP reward model's config spells them (the encoder is shared code). */
-  public RewardModelConfig contextEncoderConfig() {
-    RewardModelConfig d = RewardModelConfig.defaults();
-    return new RewardModelConfig(RewardModelConfig.ModelType.NP_BTL, latent, d.targetEncoder(), contextEncoder, aggregator, heads, attentionDropout,
-        RewardModelConfig.Latent.DETERMINISTIC, 1, 0, d.dplVariant(), d.dplK(), d.dplBuckets(), d.fusedDecoder());
+  /** The NP-DPO context encoder this describes (deterministic latent of width {@code latent}). */
+  public ContextEncoder.Settings contextEncoderSettings() {
+    return new ContextEncoder.Settings(latent, contextEncoder, aggregator, heads, attentionDropout, false);
   }
 
   public enum Type {

@@ -60,7 +60,7 @@ import org.steer4j.data.Split;
  * </ol>
  */
 public final class Embed {
-  public static final String MANIFEST = "embed_manifest.json", SOURCE_INDEX = "source_index.csv";
+  public static final String MANIFEST = "embed_manifest.json", SOURCE_INDEX = PairsDataset.SOURCE_INDEX;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final EmbedConfig config;

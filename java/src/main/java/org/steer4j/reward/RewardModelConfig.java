@@ -1,4 +1,8 @@
 package org.steer4j.reward;
+
+import org.steer4j.nn.ContextEncoder;
+import org.steer4j.nn.ContextEncoder.Aggregator;
+import org.steer4j.nn.ContextEncoder.Encoder;
 import org.steer4j.config.Checks;
 
 /**
@@ -56,21 +60,15 @@ public record RewardModelConfig(
     return type == ModelType.NP_BTL;
   }
 
+  /** The NP-BTL context encoder this describes. */
+  public ContextEncoder.Settings contextEncoderSettings() {
+    return new ContextEncoder.Settings(hidden, contextEncoder, aggregator, heads, attentionDropout, latent == Latent.STOCHASTIC);
+  }
+
   public enum ModelType {
     BTL,
     DPL,
     NP_BTL
-  }
-
-  public enum Encoder {
-    MLP,
-    LINEAR
-  }
-
-  public enum Aggregator {
-    SELF_ATTENTION,
-    MEAN,
-    SUM
   }
 
   public enum Latent {

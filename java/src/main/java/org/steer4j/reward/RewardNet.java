@@ -44,13 +44,13 @@ public final class RewardNet extends Module {
     this.config = config;
     this.inputWidth = inputWidth;
     long h = config.hidden();
-    targetEncoder = config.targetEncoder() == RewardModelConfig.Encoder.MLP
+    targetEncoder = config.targetEncoder() == ContextEncoder.Encoder.MLP
         ? new Mlp(inputWidth, h, h, options)
         : Mlp.linear(inputWidth, h, options);
     targetEncoder.bf16InputLayer(bf16);
     register_module("target_encoder", targetEncoder);
     if (config.conditional()) {
-      contextEncoder = new ContextEncoder(inputWidth, config, options);
+      contextEncoder = new ContextEncoder(inputWidth, config.contextEncoderSettings(), options);
       contextEncoder.bf16InputLayer(bf16);
       register_module("context_encoder", contextEncoder);
     } else {

@@ -7,7 +7,6 @@ import java.io.IOException;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.bytedeco.pytorch.global.torch;
-import org.steer4j.kernels.NativeKernels;
 
 /**
  * The one place that loads native code (LibTorch, OpenBLAS, the steer4j op library) and sets
@@ -29,10 +28,7 @@ public final class Native {
 
   private Native() {}
 
-  /**
-   * Loads LibTorch and OpenBLAS (idempotent). Called by {@link NativeKernels} before it loads
-   * itself, because the op library links OpenBLAS by its soname.
-   */
+  /** Loads LibTorch and OpenBLAS (idempotent); the op library needs them loaded first. */
   public static void loadLibraries() {
     if (librariesLoaded) return;
     synchronized (LOCK) {
@@ -73,7 +69,7 @@ public final class Native {
     int n = count > 0 ? count : Runtime.getRuntime().availableProcessors();
     synchronized (LOCK) {
       try {
-        int abi = NativeKernels.s4j_abi_version();
+        int abi = NativeOps.s4j_abi_version();
         if (abi != ABI_VERSION) {
           throw new NativeLoadException(
               "steer4j op library has ABI " + abi + " but this code expects " + ABI_VERSION
@@ -82,17 +78,26 @@ public final class Native {
         }
       } catch (UnsatisfiedLinkError e) {
         throw new NativeLoadException(
-            "could not load the steer4j op library (libjniNativeKernels.so); build it with"
+            "could not load the steer4j op library (libjnisteer4j.so); build it with"
                 + " 'mvn -B package' (CMake and a C++ compiler are needed)",
             e);
       }
-      if (threads < 0) NativeKernels.s4j_tune_allocator();
+      if (threads < 0) NativeOps.s4j_tune_allocator();
       if (threads != n) {
         set_num_threads(n);
-        NativeKernels.s4j_set_num_threads(n);  // our OpenMP threads and OpenBLAS's pool
+        NativeOps.s4j_set_num_threads(n);  // our OpenMP threads and OpenBLAS's pool
         threads = n;
       }
     }
+  }
+
+  /**
+   * Loads LibTorch, OpenBLAS and the steer4j op library, without changing any thread count
+   * (idempotent). The kernels' JNI methods live in the op library: {@code kernels.NativeKernels}
+   * calls this before its first native call.
+   */
+  public static void loadOpLibrary() {
+    NativeOps.s4j_abi_version();  // initialising the class loads the library
   }
 
   /** Initialises with the default thread count if nothing was initialised yet. */

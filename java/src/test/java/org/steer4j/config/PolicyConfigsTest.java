@@ -76,7 +76,7 @@ class PolicyConfigsTest {
         experiment("hht_dpo").models());
     PolicyConfig np = model("hh_dpo", "npdpo_mixed.yaml");
     assertEquals(PolicyModelConfig.Type.NP_DPO, np.policy().type());
-    assertEquals(RewardModelConfig.Encoder.LINEAR, np.policy().contextEncoder());
+    assertEquals(org.steer4j.nn.ContextEncoder.Encoder.LINEAR, np.policy().contextEncoder());
     assertEquals(List.of("truthfulness"), model("hht_dpo", "btl_truthfulness.yaml").data().labels());
   }
 
