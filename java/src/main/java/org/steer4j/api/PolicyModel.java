@@ -2,27 +2,22 @@ package org.steer4j.api;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.steer4j.config.Configs;
 import org.steer4j.nn.PairRows;
-import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;
 import org.steer4j.llm.TextTokenizer;
 import org.steer4j.policy.ChatEncoder;
 import org.steer4j.policy.Policy;
 import org.steer4j.policy.PolicyCard;
 import org.steer4j.policy.PolicyFactory;
-import org.steer4j.runtime.Native;
 
 /**
  * A trained steerable policy (NP-DPO, or a plain DPO policy), for embedding in other JVM systems.

@@ -2,7 +2,6 @@ package org.steer4j.api;
 
 import static org.bytedeco.pytorch.global.torch.from_blob;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
@@ -11,12 +10,9 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.steer4j.config.Configs;
-import org.steer4j.nn.Weights;
 import org.steer4j.reward.ModelCard;
 import org.steer4j.reward.RewardNet;
 import org.steer4j.reward.RewardNetFactory;
-import org.steer4j.runtime.Native;
 
 /**
  * A trained reward model, for embedding in other JVM systems.

@@ -3,7 +3,7 @@ package org.steer4j.config;
 import java.util.List;
 
 /**
- * Evaluation (method.md section 3): test split, accuracy on the targets that are not in the
+ * Evaluation (docs/method.md section 3): test split, accuracy on the targets that are not in the
  * context, per label, mean +- SEM over tasks.
  *
  * @param contexts the C values

@@ -1,7 +1,7 @@
 package org.steer4j.config;
 
 /**
- * How tasks are drawn (method.md section 1).
+ * How tasks are drawn (docs/method.md section 1).
  *
  * @param batchSize B, tasks per batch
  * @param targets T, pairs per task

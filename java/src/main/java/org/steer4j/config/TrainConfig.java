@@ -1,7 +1,7 @@
 package org.steer4j.config;
 
 /**
- * The training recipe (method.md section 2: Adam lr 1e-4 eps 3e-5; the newer reference uses
+ * The training recipe (docs/method.md section 2: Adam lr 1e-4 eps 3e-5; the newer reference uses
  * AdamW with weight decay 0.01; no scheduler, no clipping).
  *
  * @param steps optimiser steps; 0 = use {@code epochs}

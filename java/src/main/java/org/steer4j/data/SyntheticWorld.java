@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.runtime.Rng;
 
 /**
- * The paper's synthetic world (method.md section 4): options y ~ U(0, 1) (D = 1) and two hidden
+ * The paper's synthetic world (docs/method.md section 4): options y ~ U(0, 1) (D = 1) and two hidden
  * user types, r(y, 0) = y below 0.5 else 2y, r(y, 1) = y below 0.5 else 1 - y. Choices are
  * deterministic (b preferred iff r_b > r_a, ties at random); a random 80/10/10 split. The two
  * types agree on about half of the pairs, so a model without context tops out near 75 %.

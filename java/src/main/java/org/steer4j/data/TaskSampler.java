@@ -11,7 +11,7 @@ import org.steer4j.config.SamplerConfig.ContextMode;
 import org.steer4j.runtime.Rng;
 
 /**
- * Draws batches of tasks as the reference does (method.md section 1): each task a user (label
+ * Draws batches of tasks as the reference does (docs/method.md section 1): each task a user (label
  * drawn uniformly, or a mixture) and T distinct rows of the split on which that user has a
  * preference; C drawn once per batch; the C context pairs either a random subset of the targets
  * shared by the batch (positions, as the reference) or C further rows of the same user.

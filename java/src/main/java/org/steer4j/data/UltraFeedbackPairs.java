@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 
 /**
  * Turns UltraFeedback rows into the preference-pair tables of the paper's reward experiments
- * (method.md section 5):
+ * (docs/method.md section 5):
  *
  * <ol>
  *   <li>completions with a non-integer rating in any aspect are dropped;

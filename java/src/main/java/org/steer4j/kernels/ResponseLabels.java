@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * Labels and mask that make {@link LogProbOp} score exactly the response tokens of (prompt,
  * response) sequences in a right-padded batch: not the prompt, not the padding (the fixed
- * semantics of method.md section 6).
+ * semantics of docs/method.md section 6).
  *
  * <p>Row n of {@code inputIds [N, T]} holds {@code promptLengths[n]} prompt tokens, then the
  * response, {@code sequenceLengths[n]} tokens in all, then padding up to T. A causal LM's logits

@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.steer4j.nn.Params;
 
 /**
- * The FiLM maps of NP-DPO (method.md section 6): for each modulated decoder layer two
+ * The FiLM maps of NP-DPO (docs/method.md section 6): for each modulated decoder layer two
  * Linear(latent, hidden_llm) maps of the user's latent z, gamma_l(z) and beta_l(z), initialised
  * to the identity modulation (weights 0, gamma bias 1, beta bias 0) so that training starts from
  * the base policy. Parameters {@code gamma_<l>_weight}, {@code gamma_<l>_bias}, {@code

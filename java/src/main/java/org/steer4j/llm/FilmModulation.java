@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Feature-wise linear modulation of the decoder layers' outputs for one forward (NP-DPO's
- * conditioning, method.md section 6): for each layer l, {@code h -> gamma_l * h + beta_l} on the
+ * conditioning, docs/method.md section 6): for each layer l, {@code h -> gamma_l * h + beta_l} on the
  * hidden states that layer returns, with {@code gamma_l}, {@code beta_l} of shape [N, H_llm],
  * one row per sequence, broadcast over positions. A layer whose pair is null is left alone.
  *

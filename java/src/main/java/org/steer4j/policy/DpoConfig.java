@@ -2,7 +2,7 @@ package org.steer4j.policy;
 import org.steer4j.config.Checks;
 
 /**
- * The DPO objective (method.md section 6): {@code -log sigmoid(beta ((lp_w - lp_l) - (ref_w -
+ * The DPO objective (docs/method.md section 6): {@code -log sigmoid(beta ((lp_w - lp_l) - (ref_w -
  * ref_l)))}, mean over the targets of a step.
  *
  * @param beta the KL strength (0.05, as the paper)

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The DPO loss (Rafailov et al.; method.md section 6) of P pairs, from the policy's and the
+ * The DPO loss (Rafailov et al.; docs/method.md section 6) of P pairs, from the policy's and the
  * reference's sequence log-probs of the chosen (w) and rejected (l) responses:
  *
  * <pre>

@@ -25,7 +25,7 @@ import org.steer4j.llm.LoraAdapters;
 import org.steer4j.nn.ContextEncoder;
 
 /**
- * A DPO or NP-DPO policy (method.md section 6): a frozen base LM with LoRA adapters, and for
+ * A DPO or NP-DPO policy (docs/method.md section 6): a frozen base LM with LoRA adapters, and for
  * NP-DPO the NP context encoder (the user's context pairs, as embeddings, to a latent z) and the
  * FiLM maps that turn z into a per-layer modulation of the LM's hidden states. The encoder, the
  * FiLM maps and LoRA train jointly; nothing else does.

@@ -1,22 +1,16 @@
 package org.steer4j.policy;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.steer4j.config.SamplerConfig;
 import org.steer4j.data.Batch;
-import org.steer4j.runtime.Rng;
-import org.steer4j.data.Split;
-import org.steer4j.data.TaskSampler;
 import org.steer4j.eval.AccuracyRow;
+import org.steer4j.eval.FewShotEvaluation;
 
 /**
- * Few-shot evaluation of a policy by its implicit reward (method.md sections 3 and 6): on the
+ * Few-shot evaluation of a policy by its implicit reward (docs/method.md sections 3 and 6): on the
  * test split, for each C, the same tasks for every model and every C; a target is predicted
  * right when {@code beta ((lp_w - ref_w) - (lp_l - ref_l)) > 0} for the user's chosen w; each
  * task's accuracy over exactly its targets that are not context pairs; mean +- SEM over tasks,
@@ -33,37 +27,22 @@ public final class PolicyEvaluator {
   public static List<AccuracyRow> evaluate(String modelName, Policy policy, PolicyData data, float[][] reference, PolicyEvalConfig eval,
       DpoConfig dpo) {
     int forwardBatch = eval.forwardBatch();
-    SamplerConfig shape = new SamplerConfig(eval.batchSize(), eval.targets(), 0, eval.targets() - 1, SamplerConfig.ContextMode.SUBSET);
-    Tensor pairs = data.pairs().stacked();
-    TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TEST, shape);
-    Map<Integer, double[][]> unconditioned = new HashMap<>();  // batch -> [task][target] correct
-    List<AccuracyRow> rows = new ArrayList<>();
+    Map<Integer, double[][]> unconditioned = new HashMap<>();  // batch -> [task][target] correct: the same at every C
     policy.train(false);
-    try (NoGradGuard guard = new NoGradGuard()) {
-      for (int c : eval.contexts()) {
-        Map<String, List<Double>> perLabel = new LinkedHashMap<>();
-        for (int i = 0; i < eval.batches(); ++i) {
-          try (PointerScope scope = new PointerScope()) {
-            Batch batch = sampler.sample(Rng.derive(eval.seed(), "evaluation", i), c, eval.batchSize());
-            double[][] correct = policy.conditional()
-                ? correct(policy, batch, data, reference, dpo, forwardBatch)
-                : unconditioned.computeIfAbsent(i, k -> correct(policy, batch, data, reference, dpo, forwardBatch));
-            for (int b = 0; b < batch.tasks(); ++b) {
-              double sum = 0;
-              int count = 0;
-              for (int t : PreferenceBatch.unseenTargets(batch)) {
-                sum += correct[b][t];
-                ++count;
-              }
-              String label = batch.users()[b].isMixture() ? "mixture" : batch.users()[b].name();
-              perLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(sum / count);
-            }
-          }
-        }
-        perLabel.forEach((label, values) -> rows.add(AccuracyRow.of(modelName, label, c, values)));
+    var protocol = new FewShotEvaluation.Protocol(eval.contexts(), eval.batches(), eval.batchSize(), eval.targets(), eval.seed());
+    return FewShotEvaluation.run(modelName, data.pairs().stacked(), data.users(), protocol, false, (batch, index) -> {
+      double[][] correct = policy.conditional()
+          ? correct(policy, batch, data, reference, dpo, forwardBatch)
+          : unconditioned.computeIfAbsent(index, k -> correct(policy, batch, data, reference, dpo, forwardBatch));
+      double[] accuracy = new double[batch.tasks()];
+      int[] unseen = PreferenceBatch.unseenTargets(batch);
+      for (int b = 0; b < batch.tasks(); ++b) {
+        double sum = 0;
+        for (int t : unseen) sum += correct[b][t];
+        accuracy[b] = sum / unseen.length;
       }
-    }
-    return rows;
+      return accuracy;
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import org.steer4j.config.Checks;
 import org.steer4j.nn.ContextEncoder;
 
 /**
- * A policy (method.md section 6): the frozen base LM with LoRA adapters, and for NP-DPO the FiLM
+ * A policy (docs/method.md section 6): the frozen base LM with LoRA adapters, and for NP-DPO the FiLM
  * maps of every (or a chosen set of) decoder layer(s) and the NP context encoder that turns the
  * user's context pairs into the latent z they read.
  *

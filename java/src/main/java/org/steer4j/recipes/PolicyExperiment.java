@@ -26,7 +26,6 @@ import org.steer4j.policy.Policy;
 import org.steer4j.policy.PolicyCard;
 import org.steer4j.policy.PolicyData;
 import org.steer4j.policy.ReferenceLogProbCache;
-import org.steer4j.run.MetricsLog;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.run.RunLog;
 import org.steer4j.runtime.Native;

@@ -6,7 +6,7 @@ import org.steer4j.nn.ContextEncoder.Encoder;
 import org.steer4j.config.Checks;
 
 /**
- * A reward model (method.md section 2). BTL and DPL have no context encoder; NP-BTL conditions
+ * A reward model (docs/method.md section 2). BTL and DPL have no context encoder; NP-BTL conditions
  * the reward decoder on a latent z inferred from the user's context pairs.
  *
  * @param type btl, dpl or np_btl

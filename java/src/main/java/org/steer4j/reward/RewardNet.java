@@ -16,7 +16,7 @@ import org.steer4j.nn.Mlp;
 import org.steer4j.nn.RewardDecoder;
 
 /**
- * BTL, DPL and NP-BTL as one network (method.md section 2): a target encoder over each option
+ * BTL, DPL and NP-BTL as one network (docs/method.md section 2): a target encoder over each option
  * alone, an optional NP context encoder giving one latent z per task, the reward decoder
  * (conditioned on z when there is one; the fused native op by default) and a choice head.
  *

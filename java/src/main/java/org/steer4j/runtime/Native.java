@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
  * The one place that loads native code (LibTorch, OpenBLAS, the steer4j op library) and sets
  * the thread counts of all three together.
  *
- * <p>Two measured traps decide the shape of this class (shared/docs/javacpp-notes.md): JavaCPP
+ * <p>Two measured traps decide the shape of this class (docs/DEVELOPING.md, "Presets pitfalls seen here"): JavaCPP
  * extracts libraries one at a time, so on a cold cache {@code libtorch.so} could be opened
  * before {@code libtorch_cpu.so} is extracted and resolve to a system LibTorch of another
  * version (a crash); we unpack the whole preset first. And LibTorch's OpenMP threads plus

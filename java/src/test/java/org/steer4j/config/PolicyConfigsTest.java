@@ -14,7 +14,6 @@ import org.steer4j.policy.PolicyConfig;
 import org.steer4j.policy.PolicyDataConfig;
 import org.steer4j.recipes.PolicyExperimentConfig;
 import org.steer4j.policy.PolicyModelConfig;
-import org.steer4j.reward.RewardModelConfig;
 import org.steer4j.recipes.RewardExperimentConfig;
 
 /** The shipped policy configs (demo, HH, HHT) load with the same records and say what the paper did. */

@@ -16,7 +16,6 @@ import org.steer4j.io.SafeTensors;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Native;
 import org.steer4j.train.Checkpoints;
-import org.steer4j.train.Loop;
 import org.steer4j.train.TrainingListener;
 
 /** DPO / NP-DPO training: resuming from the last checkpoint changes nothing; metrics per optimiser step. */
