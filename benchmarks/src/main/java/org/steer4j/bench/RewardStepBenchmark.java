@@ -97,7 +97,7 @@ public class RewardStepBenchmark {
     } else {
       data = SyntheticWorld.generate(20000, 0);
     }
-    step = RewardStep.create(c, new RewardData(data, new LabelUsers(data, List.of()), shape));
+    step = RewardStep.create(c, new RewardData(data, new LabelUsers(data, List.of()), shape, java.util.Map.of()));
   }
 
   @Benchmark

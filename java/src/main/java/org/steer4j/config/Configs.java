@@ -86,6 +86,21 @@ public final class Configs {
 
   /** Loads {@code file} into {@code type}, applying {@code overrides} ("a.b=value"). */
   public static <T> T load(Class<T> type, Path file, List<String> overrides) {
+    return fromTree(type, readMapping(file), overrides, file.toString());
+  }
+
+  /**
+   * Loads {@code file} into {@code type} after {@code upgrade} has rewritten, in place, a tree
+   * saved in an older shape (a saved model's card; the upgrade leaves a current one unchanged).
+   */
+  public static <T> T loadUpgraded(Class<T> type, Path file, java.util.function.Consumer<ObjectNode> upgrade) {
+    ObjectNode tree = readMapping(file);
+    upgrade.accept(tree);
+    return fromTree(type, tree, List.of(), file.toString());
+  }
+
+  /** The YAML mapping of {@code file} (an empty file is an empty mapping). */
+  private static ObjectNode readMapping(Path file) {
     String source = file.toString();
     JsonNode tree;
     try {
@@ -99,7 +114,7 @@ public final class Configs {
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
     if (!tree.isObject()) throw new ConfigException(source + ": expected a mapping of keys at the top level");
-    return fromTree(type, (ObjectNode) tree, overrides, source);
+    return (ObjectNode) tree;
   }
 
   /** Builds {@code type} from a YAML string (tests, embedded use); {@code source} names it in errors. */

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.Tensor;
+import org.steer4j.runtime.Provenance;
 
 /**
  * Tensors computed from fingerprinted inputs, kept on disk and reused across runs: {@code
@@ -32,9 +33,9 @@ public final class TensorCache {
 
   /**
    * The tensors stored under ({@code kind}, {@code key}), or those {@code compute} makes (CPU
-   * tensors), which are then stored. {@code description} goes into the file's metadata.
+   * tensors), which are then stored with {@code provenance} (as JSON, in the file's metadata).
    */
-  public Map<String, Tensor> get(String kind, String key, String description, Supplier<Map<String, Tensor>> compute) {
+  public Map<String, Tensor> get(String kind, String key, Provenance provenance, Supplier<Map<String, Tensor>> compute) {
     Path file = file(kind, key);
     if (Files.isRegularFile(file)) {
       try (SafeTensors st = SafeTensors.open(file)) {
@@ -54,7 +55,7 @@ public final class TensorCache {
       Files.createDirectories(dir);
       Map<String, String> metadata = new LinkedHashMap<>();
       metadata.put("fingerprint", key);
-      metadata.put("description", description);
+      metadata.put("provenance", provenance.toJson());
       SafeTensors.write(file, computed, metadata);
     } catch (IOException e) {
       throw new UncheckedIOException("can't write cache entry " + file, e);

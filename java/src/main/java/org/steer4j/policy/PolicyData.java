@@ -20,6 +20,7 @@ import org.steer4j.data.Split;
 import org.steer4j.data.TextPairs;
 import org.steer4j.data.Users;
 import org.steer4j.io.TensorCache;
+import org.steer4j.runtime.Provenance;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;
 import org.steer4j.run.RunLog;
@@ -193,7 +194,8 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
     }
     Fingerprint key = new Fingerprint().add("base-eos-embeddings").add(baseFingerprint).add(chat.eosId()).add(ids.size());
     for (long[] t : ids) key.add(t);
-    Tensor all = cache.get("embeddings", key.hex(), ids.size() + " EOS embeddings of the base model", () -> {
+    Tensor all = cache.get("embeddings", key.hex(),
+        Provenance.of("policy_data", 0, ids.size() + " EOS embeddings of the base model").withInput("base_weights_texts", key.hex()), () -> {
       if (log != null) log.info("embedding %d distinct texts with the base model (once; cached in %s)", ids.size(), cache.dir());
       Embedder embedder = new Embedder(base, chat.tokenizer(), chat.format(), null, chat.eosId(), 64);
       return Map.of("embeddings", embedder.embed(ids, null));

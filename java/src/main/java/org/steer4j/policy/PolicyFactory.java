@@ -10,6 +10,8 @@ import org.steer4j.config.Configs;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.TextTokenizer;
 import org.steer4j.runtime.Native;
+import org.steer4j.runtime.Provenance;
+import java.util.Map;
 
 /**
  * The one place policies are assembled, for training (the policy recipe) and for serving
@@ -49,7 +51,8 @@ public final class PolicyFactory {
   public static Loaded load(Path dir, Path base, String device) {
     Path checkpoint = checkpoint(dir);
     Native.ensureInit();
-    PolicyCard card = Configs.load(PolicyCard.class, checkpoint.resolve(PolicyCard.FILE), List.of());
+    PolicyCard card = Configs.loadUpgraded(PolicyCard.class, checkpoint.resolve(PolicyCard.FILE),
+        tree -> Provenance.upgradeLegacyCard(tree, "policy_experiment", Map.of("base_fingerprint", PolicyCard.BASE_INPUT)));
     Path basePath = base != null ? base : Path.of(card.base().path());
     Path tokenizerPath = base != null || card.base().tokenizer().isBlank() ? basePath : Path.of(card.base().tokenizer());
     DecoderLm lm = DecoderLm.load(basePath, card.base().dtype(), new Device(device));

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.io.TensorCache;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Fingerprint;
+import org.steer4j.runtime.Provenance;
 
 /**
  * The reference policy's log-prob of every option of every pair, [rows, 2], computed once and
@@ -42,7 +43,9 @@ public final class ReferenceLogProbCache {
 
   /** The table for {@code key}: read from disk, or computed with {@code model}'s base weights and stored. */
   public float[][] get(String key, DecoderLm model, PairSequences data, int batchSize, DpoConfig.LogProb impl, LongConsumer progress) {
-    Map<String, Tensor> t = cache.get(KIND, key, "reference log-probs [rows, 2] of " + data.rows() + " pairs under " + model.config(),
+    Map<String, Tensor> t = cache.get(KIND, key,
+        Provenance.of("reference_logps", 0, "reference log-probs [rows, 2] of " + data.rows() + " pairs under " + model.config())
+            .withInput("base_weights_tokens_tokenizer", key),
         () -> Map.of("logps", compute(model, data, batchSize, impl, progress)));
     Tensor logps = t.get("logps");
     if (logps.dim() != 2 || logps.size(0) != data.rows() || logps.size(1) != 2) {

@@ -8,13 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,6 +28,8 @@ import org.steer4j.run.Progress;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.run.RunLog;
 import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.Provenance;
+import org.steer4j.runtime.Fingerprint;
 import org.steer4j.runtime.Native;
 import org.steer4j.data.TextPairs;
 import org.steer4j.data.PairsDataset;
@@ -171,6 +169,10 @@ public final class Embed {
       manifest.put("texts", embedTexts.size());
       manifest.put("tokens", tokens);
       AtomicFiles.writeString(output.resolve(MANIFEST), JSON.writeValueAsString(manifest) + "\n");
+      Provenance.of("embed", 0, keptPairs.size() + " pairs of " + input + " embedded by " + modelDir.toAbsolutePath().normalize())
+          .withInput("text_pairs", fingerprint.get("input_sha256").asText())
+          .withInput("model_config", fingerprint.get("model_config_sha256").asText())
+          .writeInto(output);
       if (!config.keepShards()) deleteShards(shards, shardCount);
       double seconds = (System.nanoTime() - start) / 1e9;
       log.info("embed: wrote %s (%d pairs x %d features) in %.1f s", output, keptPairs.size(), modelConfig.hiddenSize(), seconds);
@@ -227,9 +229,9 @@ public final class Embed {
 
   private ObjectNode fingerprint(Path input, Path modelDir, ChatFormat format, String system, long eos, int texts) throws IOException {
     ObjectNode f = JSON.createObjectNode();
-    f.put("input_sha256", sha256(input));
+    f.put("input_sha256", Fingerprint.sha256(input));
     f.put("model", modelDir.toAbsolutePath().normalize().toString());
-    f.put("model_config_sha256", sha256(modelDir.resolve("config.json")));
+    f.put("model_config_sha256", Fingerprint.sha256(modelDir.resolve("config.json")));
     f.put("dtype", config.model().dtype().torchName());
     f.put("format", format.name().toLowerCase(Locale.ROOT));
     if (system == null) f.putNull("system_prompt");
@@ -288,14 +290,4 @@ public final class Embed {
     }
   }
 
-  private static String sha256(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      byte[] buffer = new byte[1 << 16];
-      for (int n; (n = in.read(buffer)) > 0; ) digest.update(buffer, 0, n);
-      return HexFormat.of().formatHex(digest.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -29,7 +29,7 @@ import org.steer4j.policy.ReferenceLogProbCache;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.run.RunLog;
 import org.steer4j.runtime.Native;
-import org.steer4j.runtime.Version;
+import org.steer4j.runtime.Provenance;
 import org.steer4j.policy.DpoStep;
 import org.steer4j.policy.PolicyFactory;
 import org.steer4j.train.Loop;
@@ -121,9 +121,9 @@ public final class PolicyExperiment {
         Path dir = run.path().resolve("models").resolve(name);
         Files.createDirectories(dir.resolve("checkpoints"));
         Configs.save(m, dir.resolve("config.yaml"));
-        PolicyCard card = new PolicyCard(m.policy(), base, fingerprint, data.pairs().width(),
-            config.data().embeddings().isBlank() ? PolicyCard.BASE_EOS : config.data().embeddings(), data.labels(), data.description(), m.dpo().beta(),
-            m.runtime().seed(), 0, Version.get());
+        PolicyCard card = new PolicyCard(m.policy(), base, data.pairs().width(),
+            config.data().embeddings().isBlank() ? PolicyCard.BASE_EOS : config.data().embeddings(), data.labels(), m.dpo().beta(),
+            Provenance.of("policy_experiment", m.runtime().seed(), data.description()).withInput(PolicyCard.BASE_INPUT, fingerprint));
         long t0 = System.nanoTime();
         // A policy attaches its LoRA to its base model, so the first one takes the model already
         // loaded (its reference forward is the same weights with adapters off) and each later one

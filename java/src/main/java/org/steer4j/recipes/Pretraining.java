@@ -2,9 +2,6 @@ package org.steer4j.recipes;
 
 import static org.bytedeco.pytorch.global.torch.manual_seed;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,6 +39,7 @@ import java.util.Map;
 import org.steer4j.run.RunLog;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.runtime.Fingerprint;
+import org.steer4j.runtime.Provenance;
 import org.steer4j.train.FusedAdam;
 
 /**
@@ -55,7 +53,6 @@ import org.steer4j.train.FusedAdam;
  * and the vocabulary, so a second run (or another experiment with the same settings) reuses it.
  */
 public final class Pretraining {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private final PretrainConfig config;
   private final DialogueConfig world;
   private final Device device;
@@ -80,7 +77,7 @@ public final class Pretraining {
     for (String token : DialogueTokenizer.tokens()) f.add(token);
     String key = f.hex();
     Path dir = cacheDir.resolve("base").resolve("dialogue-" + key.substring(0, 16));
-    if (Files.isRegularFile(dir.resolve("pretrain.json"))) {
+    if (Files.isRegularFile(dir.resolve(Provenance.FILE))) {  // written last: the model is complete
       log.info("base model: reusing %s (pretrained earlier with the same settings)", dir);
       return dir;
     }
@@ -91,14 +88,9 @@ public final class Pretraining {
       DialogueTokenizer.write(tmp);
       long started = System.nanoTime();
       double loss = train(tmp, log);
-      ObjectNode summary = JSON.createObjectNode();
-      summary.set("pretrain", Configs.toTree(config));
-      summary.put("corpus", world.corpus());
-      summary.put("world_seed", world.seed());
-      summary.put("final_loss_per_token", loss);
-      summary.put("seconds", (System.nanoTime() - started) / 1e9);
-      summary.put("fingerprint", key);
-      AtomicFiles.writeString(tmp.resolve("pretrain.json"), JSON.writeValueAsString(summary) + "\n");
+      log.info(String.format(Locale.ROOT, "base model: pretrained in %.1f s, final loss per response token %.3f", (System.nanoTime() - started) / 1e9, loss));
+      Provenance.of("pretrain", config.seed(), world.corpus() + " dialogue examples of the dialogue world (seed " + world.seed() + ")")
+          .withSteps(config.steps()).withInput("settings_and_vocabulary", key).writeInto(tmp);
       AtomicFiles.deleteTree(dir);
       Files.move(tmp, dir);
     } catch (IOException e) {

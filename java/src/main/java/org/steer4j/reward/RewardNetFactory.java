@@ -14,6 +14,7 @@ import org.steer4j.config.RuntimeConfig.Precision;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.runtime.Native;
+import org.steer4j.runtime.Provenance;
 
 /**
  * The one place reward networks are assembled, for training (the recipes) and for serving
@@ -50,9 +51,9 @@ public final class RewardNetFactory {
     return checkpoint;
   }
 
-  /** The card of a saved model. */
+  /** The card of a saved model (one saved by steer4j 0.1, without a provenance record, too). */
   public static ModelCard card(Path checkpoint) {
-    return Configs.load(ModelCard.class, checkpoint.resolve(CARD), List.of());
+    return Configs.loadUpgraded(ModelCard.class, checkpoint.resolve(CARD), tree -> Provenance.upgradeLegacyCard(tree, "reward_experiment", Map.of()));
   }
 
   /** Loads a saved model (from {@link #checkpoint}) in evaluation mode. */

@@ -18,7 +18,6 @@ import org.steer4j.data.TaskSampler;
 import org.steer4j.kernels.Tape;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.Rng;
-import org.steer4j.runtime.Version;
 import org.steer4j.train.FusedAdam;
 import org.steer4j.train.Step;
 
@@ -60,8 +59,8 @@ public final class RewardStep implements Step {
     if (config.runtime().dtype() == Precision.BFLOAT16) pairs = pairs.to(ScalarType.BFloat16);
     TaskSampler validation = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
     TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
-    ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(), data.description(), config.runtime().seed(), 0,
-        Version.get());
+    ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(),
+        data.provenance("reward_experiment", config.runtime().seed()));
     return new RewardStep(net, FusedAdam.of(Weights.parameters(net), config.train()), sampler, validation, config, card);
   }
 

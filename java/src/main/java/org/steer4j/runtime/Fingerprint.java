@@ -88,6 +88,20 @@ public final class Fingerprint {
     return this;
   }
 
+  /** The SHA-256 of a file's bytes in hex, as {@code sha256sum} prints it. */
+  public static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) d.update(buffer, 0, n);
+      return HexFormat.of().formatHex(d.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException("can't read " + file + " to hash it", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The fingerprint in hex (64 characters); the builder can't be used afterwards. */
   public String hex() {
     return HexFormat.of().formatHex(digest.digest());

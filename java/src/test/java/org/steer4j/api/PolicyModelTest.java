@@ -26,6 +26,7 @@ import org.steer4j.policy.PolicyData;
 import org.steer4j.policy.PolicyFixtures;
 import org.steer4j.policy.ReferenceLogProbCache;
 import org.steer4j.runtime.Native;
+import org.steer4j.runtime.Provenance;
 
 /** The embedding API: load a trained policy, adapt it to a user from a few choices, generate. */
 class PolicyModelTest {
@@ -46,8 +47,8 @@ class PolicyModelTest {
     float[][] reference = ReferenceLogProbCache.table(ReferenceLogProbCache.compute(model, data.sequences(), 64, c.dpo().logprob(), null));
     BaseModelConfig checkpointBase = new BaseModelConfig(BaseModelConfig.Source.CHECKPOINT, base.toAbsolutePath().toString(), "", ModelDtype.FLOAT32,
         TextConfig.Format.PLAIN, null, 96, BaseModelConfig.PretrainConfig.defaults());
-    PolicyCard card = new PolicyCard(c.policy(), checkpointBase, ReferenceLogProbCache.modelFingerprint(model), data.pairs().width(),
-        PolicyCard.BASE_EOS, data.labels(), data.description(), c.dpo().beta(), 3, 0, "test");
+    PolicyCard card = new PolicyCard(c.policy(), checkpointBase, data.pairs().width(), PolicyCard.BASE_EOS, data.labels(), c.dpo().beta(),
+        Provenance.of("test", 3, data.description()).withInput(PolicyCard.BASE_INPUT, ReferenceLogProbCache.modelFingerprint(model)));
     checkpoint = PolicyFixtures.train(c, data, reference, card, DecoderLm.load(base, ModelDtype.FLOAT32, PolicyFixtures.cpu()), dir.resolve("model").resolve("checkpoints")).best();
   }
 

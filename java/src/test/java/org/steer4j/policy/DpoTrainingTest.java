@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.steer4j.runtime.Provenance;
 import org.steer4j.io.SafeTensors;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Native;
@@ -37,8 +38,8 @@ class DpoTrainingTest {
     DecoderLm model = PolicyFixtures.model(5, 0.05);
     PolicyData data = PolicyFixtures.data(c.data(), model, chat, dir);
     float[][] reference = ReferenceLogProbCache.table(ReferenceLogProbCache.compute(model, data.sequences(), 64, c.dpo().logprob(), null));
-    PolicyCard card = new PolicyCard(c.policy(), c.base(), "test", data.pairs().width(), PolicyCard.BASE_EOS, data.labels(), data.description(),
-        c.dpo().beta(), c.runtime().seed(), 0, "test");
+    PolicyCard card = new PolicyCard(c.policy(), c.base(), data.pairs().width(), PolicyCard.BASE_EOS, data.labels(), c.dpo().beta(),
+        Provenance.of("test", c.runtime().seed(), data.description()));
     return new Setup(c, data, reference, card);
   }
 
