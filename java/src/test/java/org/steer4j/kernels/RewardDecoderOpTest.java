@@ -2,6 +2,7 @@ package org.steer4j.kernels;
 
 import static org.bytedeco.pytorch.global.torch.linear;
 import static org.bytedeco.pytorch.global.torch.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.steer4j.kernels.RewardDecoderArgs.Field;
 import org.steer4j.runtime.Native;
 
 /** The fused reward decoder computes the eager composition's function and gradients. */
@@ -272,11 +274,33 @@ class RewardDecoderOpTest {
   @Test
   void cudaEntryPointReportsUnavailableWithoutCudaKernels() {
     // CI has no GPU: the CUDA path must fail with a clear status, never crash.
-    int status = NativeKernels.s4j_rd_forward_f32_cuda(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.1, 1e-5, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 1);
+    RewardDecoderArgs args = RewardDecoderArgs.begin()  // every pointer NULL
+        .size(Field.SIZE_B, 1).size(Field.SIZE_N, 1).size(Field.SIZE_DT, 1).size(Field.SIZE_DU, 1)
+        .size(Field.SIZE_H, 1).size(Field.SIZE_O, 1)
+        .real(Field.MOMENTUM, 0.1).real(Field.EPS, 1e-5).flag(Field.TRAINING, true);
+    int status = NativeKernels.s4j_reward_decoder_forward_f32_cuda(args.address());
     if (status == -2) {
       assertTrue(NativeKernels.s4j_last_error().getString().contains("CUDA"));
     } else {
       assertEquals(-3, status, "with CUDA kernels but no GPU the runtime reports a device error");
     }
+  }
+
+  @Test
+  void descriptorLayoutMatchesTheLibrary() {
+    // sizeof and every offsetof of s4j_reward_decoder_args as compiled, against the Java mirror.
+    long[] layout = RewardDecoderArgs.nativeLayout();
+    assertEquals(Field.values().length + 1, layout.length, "one entry per field, after sizeof");
+    assertArrayEquals(RewardDecoderArgs.javaLayout(), layout);
+  }
+
+  @Test
+  void descriptorStartsZeroedAndRefusesAValueOfTheWrongKind() {
+    RewardDecoderArgs.begin().size(Field.SIZE_H, 7).set(Field.T, torch.ones(2));
+    RewardDecoderArgs args = RewardDecoderArgs.begin();  // the same buffer, reused
+    assertEquals(0, args.get(Field.SIZE_H));
+    assertEquals(0, args.get(Field.T));
+    var e = assertThrows(IllegalArgumentException.class, () -> args.size(Field.GRAD_T, 3));
+    assertTrue(e.getMessage().contains("dt is a POINTER field"), e.getMessage());
   }
 }
