@@ -372,4 +372,6 @@ S4J_RD_DEFINE(double, f64)
 int s4j_reward_decoder_args_layout(int64_t* out, int capacity) {
   return s4j::reward_decoder_args_layout(out, capacity);
 }
+
+const char* s4j_reward_decoder_args_names(void) { return s4j::kRewardDecoderArgsNames; }
 }

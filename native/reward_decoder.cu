@@ -322,4 +322,6 @@ int s4j_reward_decoder_backward_f32_cuda(const s4j_reward_decoder_args* args) {
 int s4j_reward_decoder_args_layout(int64_t* out, int capacity) {
   return s4j::reward_decoder_args_layout(out, capacity);
 }
+
+const char* s4j_reward_decoder_args_names(void) { return s4j::kRewardDecoderArgsNames; }
 }

@@ -1,6 +1,6 @@
-// s4j_reward_decoder_args_layout, compiled into both libraries (reward_decoder.cpp for the JNI
-// library, reward_decoder.cu for libsteer4j_cuda): sizeof, then every field's offsetof in
-// declaration order. Not part of the ABI; keep the list in the struct's order.
+// The descriptor's layout as compiled, for s4j_reward_decoder_args_layout / _names in both
+// libraries (reward_decoder.cpp for the JNI library, reward_decoder.cu for libsteer4j_cuda).
+// Not part of the ABI. The field list must follow the struct's order (checked below).
 #ifndef STEER4J_REWARD_DECODER_LAYOUT_H
 #define STEER4J_REWARD_DECODER_LAYOUT_H
 
@@ -8,27 +8,30 @@
 
 #include <cstddef>
 
+#define S4J_RD_ARGS_FIELDS(X)                                                                  \
+  X(t) X(z) X(w1t) X(w1z) X(gamma) X(beta) X(w2) X(b2) X(proj_w) X(proj_b)                     \
+  X(running_mean) X(running_var) X(r) X(pre) X(mean) X(invstd)                                 \
+  X(dr) X(dt) X(dz) X(dw1t) X(dw1z) X(dgamma) X(dbeta) X(dw2) X(db2) X(dproj_w) X(dproj_b)     \
+  X(zproj) X(work) X(da) X(du)                                                                 \
+  X(B) X(N) X(Dt) X(Du) X(Dz) X(H) X(O)                                                        \
+  X(momentum) X(eps) X(training)
+
 namespace s4j {
 
 #define S4J_OFFSET(field) int64_t(offsetof(s4j_reward_decoder_args, field)),
-constexpr int64_t kRewardDecoderArgsLayout[] = {
-    int64_t(sizeof(s4j_reward_decoder_args)),
-    S4J_OFFSET(t) S4J_OFFSET(z) S4J_OFFSET(w1t) S4J_OFFSET(w1z) S4J_OFFSET(gamma)
-    S4J_OFFSET(beta) S4J_OFFSET(w2) S4J_OFFSET(b2) S4J_OFFSET(proj_w) S4J_OFFSET(proj_b)
-    S4J_OFFSET(running_mean) S4J_OFFSET(running_var)
-    S4J_OFFSET(r) S4J_OFFSET(pre) S4J_OFFSET(mean) S4J_OFFSET(invstd)
-    S4J_OFFSET(dr) S4J_OFFSET(dt) S4J_OFFSET(dz) S4J_OFFSET(dw1t) S4J_OFFSET(dw1z)
-    S4J_OFFSET(dgamma) S4J_OFFSET(dbeta) S4J_OFFSET(dw2) S4J_OFFSET(db2) S4J_OFFSET(dproj_w)
-    S4J_OFFSET(dproj_b)
-    S4J_OFFSET(zproj) S4J_OFFSET(work) S4J_OFFSET(da) S4J_OFFSET(du)
-    S4J_OFFSET(B) S4J_OFFSET(N) S4J_OFFSET(Dt) S4J_OFFSET(Du) S4J_OFFSET(Dz) S4J_OFFSET(H)
-    S4J_OFFSET(O)
-    S4J_OFFSET(momentum) S4J_OFFSET(eps) S4J_OFFSET(training)};
+#define S4J_NAME(field) #field " "
+// sizeof, then every field's offset.
+constexpr int64_t kRewardDecoderArgsLayout[] = {int64_t(sizeof(s4j_reward_decoder_args)),
+                                                S4J_RD_ARGS_FIELDS(S4J_OFFSET)};
+// The field names, each followed by a space.
+constexpr char kRewardDecoderArgsNames[] = S4J_RD_ARGS_FIELDS(S4J_NAME);
 #undef S4J_OFFSET
+#undef S4J_NAME
 
 constexpr int kRewardDecoderArgsFields = int(sizeof kRewardDecoderArgsLayout / sizeof(int64_t)) - 1;
 
-// The list names fields in declaration order, so offsets increase.
+// Listed in declaration order, the offsets increase; a struct field missing from the list
+// would leave a gap, caught by the bindings' sizeof check.
 constexpr bool offsets_increase() {
   for (int i = 2; i <= kRewardDecoderArgsFields; ++i)
     if (kRewardDecoderArgsLayout[i] <= kRewardDecoderArgsLayout[i - 1]) return false;

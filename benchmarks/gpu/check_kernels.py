@@ -48,15 +48,19 @@ class RewardDecoderArgs(ctypes.Structure):
 
 
 def check_args_layout(lib) -> None:
-    """Raises when the library's s4j_reward_decoder_args differs from RewardDecoderArgs."""
-    layout_fn = lib.s4j_reward_decoder_args_layout
+    """Raises when the library's s4j_reward_decoder_args (sizeof, offsets, field order) differs
+    from RewardDecoderArgs."""
+    layout_fn, names_fn = lib.s4j_reward_decoder_args_layout, lib.s4j_reward_decoder_args_names
     layout_fn.argtypes, layout_fn.restype = [ctypes.POINTER(L64), I], I
+    names_fn.argtypes, names_fn.restype = [], ctypes.c_char_p
     count = layout_fn(None, 0)
     native = (L64 * count)()
     layout_fn(native, count)
-    ours = [ctypes.sizeof(RewardDecoderArgs)] + [getattr(RewardDecoderArgs, f).offset for f, _ in RewardDecoderArgs._fields_]
-    if list(native) != ours:
-        raise OSError(f"s4j_reward_decoder_args: the library's layout {list(native)} differs from "
+    theirs = (list(native), names_fn().decode().split())
+    fields = [f for f, _ in RewardDecoderArgs._fields_]
+    ours = ([ctypes.sizeof(RewardDecoderArgs)] + [getattr(RewardDecoderArgs, f).offset for f in fields], fields)
+    if theirs != ours:
+        raise OSError(f"s4j_reward_decoder_args: the library's layout and fields {theirs} differ from "
                       f"check_kernels.py's {ours}; update RewardDecoderArgs")
 
 

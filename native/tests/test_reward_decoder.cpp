@@ -256,6 +256,9 @@ void check_errors() {
   EXPECT(count == 42 && layout[0] == int64_t(sizeof(s4j_reward_decoder_args)), "layout: %d entries, size %lld", count, (long long)layout[0]);
   EXPECT(layout[1] == int64_t(offsetof(s4j_reward_decoder_args, t)) && layout[count - 1] == int64_t(offsetof(s4j_reward_decoder_args, training)),
          "first / last offsets %lld / %lld", (long long)layout[1], (long long)layout[count - 1]);
+  const std::string names = s4j_reward_decoder_args_names();
+  EXPECT(names.rfind("t z w1t ", 0) == 0 && names.size() > 9 && names.substr(names.size() - 9) == "training ",
+         "names: %s", names.c_str());
 }
 
 }  // namespace

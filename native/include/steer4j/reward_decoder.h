@@ -98,8 +98,10 @@ S4J_RD_DECLARE(f32_cuda)
 
 /* The descriptor's layout as this library was compiled: out[0] = sizeof, then the offsetof of
  * every field in declaration order. Writes min(count, capacity) entries and returns count.
- * Bindings in other languages (Java, Python ctypes) check their own layout against it. */
+ * _names: the fields' names in the same order, space-separated. Bindings in other languages
+ * (Java, Python ctypes) check their own layout and field order against them. */
 int s4j_reward_decoder_args_layout(int64_t* out, int capacity);
+const char* s4j_reward_decoder_args_names(void);
 
 #ifdef __cplusplus
 }

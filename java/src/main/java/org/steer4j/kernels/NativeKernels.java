@@ -63,6 +63,9 @@ public final class NativeKernels {
   /** sizeof, then each field's offsetof, of the library's s4j_reward_decoder_args; returns the count. */
   public static native int s4j_reward_decoder_args_layout(@Cast("int64_t*") long[] out, int capacity);
 
+  /** The fields' names of the library's s4j_reward_decoder_args, in order, space-separated. */
+  public static native @Cast("const char*") BytePointer s4j_reward_decoder_args_names();
+
   // --- sequence log-prob (logprob.h); bf16 logits cross as raw uint16 bits ----------------
 
   public static native int s4j_logprob_forward_f32(

@@ -3,6 +3,7 @@ package org.steer4j.kernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Tensor;
 
@@ -13,9 +14,10 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>{@link Field} mirrors the C struct field by field: each occupies one 8-byte slot (pointers,
  * int64 sizes, doubles; the final int32 {@code training} and its padding). The library reports
- * its own layout ({@code s4j_reward_decoder_args_layout}: sizeof, then every offsetof); the
- * first use compares the two and refuses to run on a mismatch, so a struct edited on one side
- * only fails loudly instead of handing the kernel wrong pointers.
+ * its own layout ({@code s4j_reward_decoder_args_layout}: sizeof, then every offsetof) and field
+ * order ({@code s4j_reward_decoder_args_names}); the first use compares them with this class and
+ * refuses to run on a mismatch, so a struct edited on one side only (a field added, removed or
+ * moved) fails loudly instead of handing the kernel wrong pointers.
  *
  * <p>One buffer per thread, reused: {@link #begin()} zeroes it (a field a call does not set is
  * NULL / 0), the kernel reads it during the call only. The buffer is a direct {@link ByteBuffer}
@@ -142,14 +144,25 @@ final class RewardDecoderArgs {
     return layout;
   }
 
-  /** Throws when this class and the library disagree on the struct's layout. */
+  /** The C names of this class's fields, in order. */
+  static List<String> javaNames() {
+    return Arrays.stream(Field.values()).map(f -> f.c).toList();
+  }
+
+  /** The field names the native library was compiled with, in order. */
+  static List<String> nativeNames() {
+    return List.of(NativeKernels.s4j_reward_decoder_args_names().getString().trim().split(" +"));
+  }
+
+  /** Throws when this class and the library disagree on the struct's layout or field order. */
   static void checkLayout() {
     long[] expected = javaLayout(), actual = nativeLayout();
-    if (!Arrays.equals(expected, actual)) {
+    List<String> names = javaNames(), nativeNames = nativeNames();
+    if (!Arrays.equals(expected, actual) || !names.equals(nativeNames)) {
       throw new IllegalStateException(
           "s4j_reward_decoder_args: the native library's layout (sizeof, offsets) "
-              + Arrays.toString(actual) + " differs from RewardDecoderArgs' "
-              + Arrays.toString(expected) + "; update RewardDecoderArgs.Field to match"
+              + Arrays.toString(actual) + " of fields " + nativeNames + " differs from RewardDecoderArgs' "
+              + Arrays.toString(expected) + " of " + names + "; update RewardDecoderArgs.Field to match"
               + " native/include/steer4j/reward_decoder.h and rebuild");
     }
     layoutChecked = true;

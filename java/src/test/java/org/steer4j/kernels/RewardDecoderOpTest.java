@@ -326,10 +326,13 @@ class RewardDecoderOpTest {
 
   @Test
   void descriptorLayoutMatchesTheLibrary() {
-    // sizeof and every offsetof of s4j_reward_decoder_args as compiled, against the Java mirror.
+    // sizeof, every offsetof and the field order of s4j_reward_decoder_args as compiled,
+    // against the Java mirror.
     long[] layout = RewardDecoderArgs.nativeLayout();
     assertEquals(Field.values().length + 1, layout.length, "one entry per field, after sizeof");
     assertArrayEquals(RewardDecoderArgs.javaLayout(), layout);
+    assertEquals(RewardDecoderArgs.javaNames(), RewardDecoderArgs.nativeNames());
+    RewardDecoderArgs.checkLayout();
   }
 
   @Test
