@@ -87,31 +87,14 @@ int s4j_cuda_load(const char* path) {
   return S4J_OK;
 }
 
-int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, const float* w1z,
-                            const float* gamma, const float* beta, const float* w2,
-                            const float* b2, const float* proj_w, const float* proj_b,
-                            float* running_mean, float* running_var, double momentum, double eps,
-                            int training, float* r, float* pre, float* zproj, float* work,
-                            float* mean, float* invstd, int64_t B, int64_t N, int64_t Dt,
-                            int64_t Du, int64_t Dz, int64_t H, int64_t O) {
-  S4J_FORWARD_TO_CUDA(s4j_rd_forward_f32_cuda, t, z, w1t, w1z, gamma, beta, w2, b2, proj_w,
-                      proj_b, running_mean, running_var, momentum, eps, training, r, pre, zproj,
-                      work, mean, invstd, B, N, Dt, Du, Dz, H, O)
+int s4j_reward_decoder_forward_f32_cuda(const s4j_reward_decoder_args* args) {
+  S4J_FORWARD_TO_CUDA(s4j_reward_decoder_forward_f32_cuda, args)
 }
 
-int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, const float* w1t,
-                             const float* w1z, const float* gamma, const float* beta,
-                             const float* w2, const float* proj_w, const float* proj_b,
-                             const float* pre, const float* mean, const float* invstd,
-                             int training, float* dt, float* dz, float* dw1t, float* dw1z,
-                             float* dgamma, float* dbeta, float* dw2, float* db2, float* dproj_w,
-                             float* dproj_b, float* da, float* du, float* work, int64_t B,
-                             int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,
-                             int64_t O) {
-  S4J_FORWARD_TO_CUDA(s4j_rd_backward_f32_cuda, dr, t, z, w1t, w1z, gamma, beta, w2, proj_w,
-                      proj_b, pre, mean, invstd, training, dt, dz, dw1t, dw1z, dgamma, dbeta,
-                      dw2, db2, dproj_w, dproj_b, da, du, work, B, N, Dt, Du, Dz, H, O)
+int s4j_reward_decoder_backward_f32_cuda(const s4j_reward_decoder_args* args) {
+  S4J_FORWARD_TO_CUDA(s4j_reward_decoder_backward_f32_cuda, args)
 }
+
 int s4j_logprob_forward_f32_cuda(const float* logits, const int64_t* labels, const float* mask,
                                  float* logp, float* lse, int64_t N, int64_t L, int64_t V) {
   S4J_FORWARD_TO_CUDA(s4j_logprob_forward_f32_cuda, logits, labels, mask, logp, lse, N, L, V)

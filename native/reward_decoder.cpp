@@ -7,6 +7,7 @@
 // results. Statistics accumulate in double even for float data.
 #include "steer4j/reward_decoder.h"
 #include "internal.h"
+#include "reward_decoder_layout.h"
 
 #include <omp.h>
 
@@ -22,6 +23,14 @@ struct Dims {
   int64_t B, N, Dt, Du, Dz, H, O;  // Du: width of the input (Dt without a projection)
   int64_t rows() const { return B * N; }
 };
+
+Dims dims(const s4j_reward_decoder_args& a) { return Dims{a.B, a.N, a.Dt, a.Du, a.Dz, a.H, a.O}; }
+
+// The descriptor's untyped buffers as the kernel's element type.
+template <typename T>
+const T* in(const void* p) { return static_cast<const T*>(p); }
+template <typename T>
+T* out(void* p) { return static_cast<T*>(p); }
 
 // Validates sizes and the pointers a call needs; returns S4J_OK or an error code.
 template <typename T>
@@ -84,10 +93,18 @@ void output_gradient(const T* g, const T* w2, T* dh, int64_t H, int64_t O) {
 }
 
 template <typename T>
-int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, const T* beta,
-            const T* w2, const T* b2, const T* proj_w, const T* proj_b, T* running_mean,
-            T* running_var, double momentum, double eps, int training, T* r, T* pre, T* zproj,
-            T* work, T* mean, T* invstd, Dims d) {
+int forward(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const T *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t), *w1z = in<T>(a.w1z);
+  const T *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2), *b2 = in<T>(a.b2);
+  const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
+  T *running_mean = out<T>(a.running_mean), *running_var = out<T>(a.running_var);
+  T *r = out<T>(a.r), *pre = out<T>(a.pre), *zproj = out<T>(a.zproj), *work = out<T>(a.work);
+  T *mean = out<T>(a.mean), *invstd = out<T>(a.invstd);
+  const double momentum = a.momentum, eps = a.eps;
+  const int training = a.training;
+  const Dims d = dims(a);
   if (int status = check("reward_decoder_forward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
   if (!b2 || !r || !pre || !mean || !invstd || (d.Dz > 0 && !zproj))
     return fail(S4J_E_ARGUMENT, "reward_decoder_forward: an output or workspace pointer is NULL");
@@ -184,11 +201,19 @@ int forward(const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma, 
 }
 
 template <typename T>
-int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, const T* gamma,
-             const T* beta, const T* w2, const T* proj_w, const T* proj_b, const T* pre,
-             const T* mean, const T* invstd, int training, T* dt, T* dz, T* dw1t, T* dw1z,
-             T* dgamma, T* dbeta, T* dw2, T* db2, T* dproj_w, T* dproj_b, T* da, T* du, T* work,
-             Dims d) {
+int backward(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const T *dr = in<T>(a.dr), *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t);
+  const T *w1z = in<T>(a.w1z), *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2);
+  const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
+  const T *pre = in<T>(a.pre), *mean = in<T>(a.mean), *invstd = in<T>(a.invstd);
+  T *dt = out<T>(a.dt), *dz = out<T>(a.dz), *dw1t = out<T>(a.dw1t), *dw1z = out<T>(a.dw1z);
+  T *dgamma = out<T>(a.dgamma), *dbeta = out<T>(a.dbeta), *dw2 = out<T>(a.dw2), *db2 = out<T>(a.db2);
+  T *dproj_w = out<T>(a.dproj_w), *dproj_b = out<T>(a.dproj_b);
+  T *da = out<T>(a.da), *du = out<T>(a.du), *work = out<T>(a.work);
+  const int training = a.training;
+  const Dims d = dims(a);
   if (int status = check("reward_decoder_backward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
   const bool project = proj_w != nullptr;
   if (!dr || !pre || !mean || !invstd || !da || ((d.Dz > 0 || project) && !du))
@@ -332,31 +357,21 @@ int backward(const T* dr, const T* t, const T* z, const T* w1t, const T* w1z, co
 }  // namespace
 }  // namespace s4j
 
-#define S4J_RD_DEFINE(T, SUFFIX)                                                              \
-  int s4j_rd_forward_##SUFFIX(const T* t, const T* z, const T* w1t, const T* w1z,               \
-                              const T* gamma, const T* beta, const T* w2, const T* b2,          \
-                              const T* proj_w, const T* proj_b, T* running_mean,                \
-                              T* running_var, double momentum, double eps, int training, T* r,  \
-                              T* pre, T* zproj, T* work, T* mean, T* invstd, int64_t B,         \
-                              int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,         \
-                              int64_t O) {                                                      \
-    return s4j::forward<T>(t, z, w1t, w1z, gamma, beta, w2, b2, proj_w, proj_b, running_mean,   \
-                           running_var, momentum, eps, training, r, pre, zproj, work, mean,     \
-                           invstd, s4j::Dims{B, N, Dt, Du, Dz, H, O});                          \
-  }                                                                                             \
-  int s4j_rd_backward_##SUFFIX(const T* dr, const T* t, const T* z, const T* w1t,               \
-                               const T* w1z, const T* gamma, const T* beta, const T* w2,        \
-                               const T* proj_w, const T* proj_b, const T* pre, const T* mean,   \
-                               const T* invstd, int training, T* dt, T* dz, T* dw1t, T* dw1z,   \
-                               T* dgamma, T* dbeta, T* dw2, T* db2, T* dproj_w, T* dproj_b,     \
-                               T* da, T* du, T* work, int64_t B, int64_t N, int64_t Dt,         \
-                               int64_t Du, int64_t Dz, int64_t H, int64_t O) {                  \
-    return s4j::backward<T>(dr, t, z, w1t, w1z, gamma, beta, w2, proj_w, proj_b, pre, mean,     \
-                            invstd, training, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2,      \
-                            dproj_w, dproj_b, da, du, work, s4j::Dims{B, N, Dt, Du, Dz, H, O}); \
+#define S4J_RD_DEFINE(T, SUFFIX)                                                   \
+  int s4j_reward_decoder_forward_##SUFFIX(const s4j_reward_decoder_args* args) {   \
+    return s4j::forward<T>(args);                                                  \
+  }                                                                                \
+  int s4j_reward_decoder_backward_##SUFFIX(const s4j_reward_decoder_args* args) {  \
+    return s4j::backward<T>(args);                                                 \
   }
 
 extern "C" {
 S4J_RD_DEFINE(float, f32)
 S4J_RD_DEFINE(double, f64)
+
+int s4j_reward_decoder_args_layout(int64_t* out, int capacity) {
+  return s4j::reward_decoder_args_layout(out, capacity);
+}
+
+const char* s4j_reward_decoder_args_names(void) { return s4j::kRewardDecoderArgsNames; }
 }

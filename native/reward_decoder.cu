@@ -5,6 +5,7 @@
 // are deterministic.
 #include "steer4j/reward_decoder.h"
 #include "cuda_common.cuh"
+#include "reward_decoder_layout.h"
 
 namespace s4j_cuda {
 namespace {
@@ -195,6 +196,10 @@ int check_sizes(const char* op, int64_t B, int64_t N, int64_t Dt, int64_t Du, in
   return S4J_OK;
 }
 
+// The descriptor's untyped buffers as float device pointers.
+const float* in(const void* p) { return static_cast<const float*>(p); }
+float* out(void* p) { return static_cast<float*>(p); }
+
 }  // namespace
 }  // namespace s4j_cuda
 
@@ -202,13 +207,18 @@ using namespace s4j_cuda;
 
 extern "C" {
 
-int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, const float* w1z,
-                            const float* gamma, const float* beta, const float* w2,
-                            const float* b2, const float* proj_w, const float* proj_b,
-                            float* running_mean, float* running_var, double momentum, double eps,
-                            int training, float* r, float* pre, float* zproj, float* work,
-                            float* mean, float* invstd, int64_t B, int64_t N, int64_t Dt,
-                            int64_t Du, int64_t Dz, int64_t H, int64_t O) {
+int s4j_reward_decoder_forward_f32_cuda(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const float *t = in(a.t), *z = in(a.z), *w1t = in(a.w1t), *w1z = in(a.w1z);
+  const float *gamma = in(a.gamma), *beta = in(a.beta), *w2 = in(a.w2), *b2 = in(a.b2);
+  const float *proj_w = in(a.proj_w), *proj_b = in(a.proj_b);
+  float *running_mean = out(a.running_mean), *running_var = out(a.running_var);
+  float *r = out(a.r), *pre = out(a.pre), *zproj = out(a.zproj), *work = out(a.work);
+  float *mean = out(a.mean), *invstd = out(a.invstd);
+  const double momentum = a.momentum, eps = a.eps;
+  const int training = a.training;
+  const int64_t B = a.B, N = a.N, Dt = a.Dt, Du = a.Du, Dz = a.Dz, H = a.H, O = a.O;
   const bool project = proj_w != nullptr;
   if (int status = check_sizes("reward_decoder_forward", B, N, Dt, Du, Dz, H, O, project)) return status;
   if (!training && (!running_mean || !running_var))
@@ -241,15 +251,19 @@ int s4j_rd_forward_f32_cuda(const float* t, const float* z, const float* w1t, co
   return S4J_OK;
 }
 
-int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, const float* w1t,
-                             const float* w1z, const float* gamma, const float* beta,
-                             const float* w2, const float* proj_w, const float* proj_b,
-                             const float* pre, const float* mean, const float* invstd,
-                             int training, float* dt, float* dz, float* dw1t, float* dw1z,
-                             float* dgamma, float* dbeta, float* dw2, float* db2, float* dproj_w,
-                             float* dproj_b, float* da, float* du, float* work, int64_t B,
-                             int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,
-                             int64_t O) {
+int s4j_reward_decoder_backward_f32_cuda(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const float *dr = in(a.dr), *t = in(a.t), *z = in(a.z), *w1t = in(a.w1t), *w1z = in(a.w1z);
+  const float *gamma = in(a.gamma), *beta = in(a.beta), *w2 = in(a.w2);
+  const float *proj_w = in(a.proj_w), *proj_b = in(a.proj_b);
+  const float *pre = in(a.pre), *mean = in(a.mean), *invstd = in(a.invstd);
+  float *dt = out(a.dt), *dz = out(a.dz), *dw1t = out(a.dw1t), *dw1z = out(a.dw1z);
+  float *dgamma = out(a.dgamma), *dbeta = out(a.dbeta), *dw2 = out(a.dw2), *db2 = out(a.db2);
+  float *dproj_w = out(a.dproj_w), *dproj_b = out(a.dproj_b);
+  float *da = out(a.da), *du = out(a.du), *work = out(a.work);
+  const int training = a.training;
+  const int64_t B = a.B, N = a.N, Dt = a.Dt, Du = a.Du, Dz = a.Dz, H = a.H, O = a.O;
   const bool project = proj_w != nullptr;
   if (int status = check_sizes("reward_decoder_backward", B, N, Dt, Du, Dz, H, O, project)) return status;
   if (project && (!proj_b || !work || !du)) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b, du and work");
@@ -304,4 +318,10 @@ int s4j_rd_backward_f32_cuda(const float* dr, const float* t, const float* z, co
   }
   return S4J_OK;
 }
+
+int s4j_reward_decoder_args_layout(int64_t* out, int capacity) {
+  return s4j::reward_decoder_args_layout(out, capacity);
+}
+
+const char* s4j_reward_decoder_args_names(void) { return s4j::kRewardDecoderArgsNames; }
 }

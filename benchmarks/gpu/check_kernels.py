@@ -32,10 +32,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 P, D, I, L64 = ctypes.c_void_p, ctypes.c_double, ctypes.c_int, ctypes.c_int64
+
+
+class RewardDecoderArgs(ctypes.Structure):
+    """s4j_reward_decoder_args (native/include/steer4j/reward_decoder.h): every argument of one
+    reward-decoder call, forward or backward; unset fields are NULL / 0. Checked against the
+    library's own layout (s4j_reward_decoder_args_layout) when the library is loaded."""
+    _fields_ = ([(name, P) for name in (
+        "t", "z", "w1t", "w1z", "gamma", "beta", "w2", "b2", "proj_w", "proj_b",
+        "running_mean", "running_var", "r", "pre", "mean", "invstd",
+        "dr", "dt", "dz", "dw1t", "dw1z", "dgamma", "dbeta", "dw2", "db2", "dproj_w", "dproj_b",
+        "zproj", "work", "da", "du")]
+        + [(name, L64) for name in ("B", "N", "Dt", "Du", "Dz", "H", "O")]
+        + [("momentum", D), ("eps", D), ("training", ctypes.c_int32)])
+
+
+def check_args_layout(lib) -> None:
+    """Raises when the library's s4j_reward_decoder_args (sizeof, offsets, field order) differs
+    from RewardDecoderArgs."""
+    layout_fn, names_fn = lib.s4j_reward_decoder_args_layout, lib.s4j_reward_decoder_args_names
+    layout_fn.argtypes, layout_fn.restype = [ctypes.POINTER(L64), I], I
+    names_fn.argtypes, names_fn.restype = [], ctypes.c_char_p
+    count = layout_fn(None, 0)
+    native = (L64 * count)()
+    layout_fn(native, count)
+    theirs = (list(native), names_fn().decode().split())
+    fields = [f for f, _ in RewardDecoderArgs._fields_]
+    ours = ([ctypes.sizeof(RewardDecoderArgs)] + [getattr(RewardDecoderArgs, f).offset for f in fields], fields)
+    if theirs != ours:
+        raise OSError(f"s4j_reward_decoder_args: the library's layout and fields {theirs} differ from "
+                      f"check_kernels.py's {ours}; update RewardDecoderArgs")
+
+
 # Argument types of each kernel family's entry points (native/include/steer4j/*.h).
 SIGNATURES = {
-    "s4j_rd_forward": [P] * 12 + [D, D, I] + [P] * 6 + [L64] * 7,
-    "s4j_rd_backward": [P] * 13 + [I] + [P] * 13 + [L64] * 7,
+    "s4j_reward_decoder_forward": [ctypes.POINTER(RewardDecoderArgs)],
+    "s4j_reward_decoder_backward": [ctypes.POINTER(RewardDecoderArgs)],
     "s4j_logprob_forward": [P] * 5 + [L64] * 3,
     "s4j_logprob_backward": [P] * 6 + [L64] * 3,
     "s4j_decode_attention": [P] * 4 + [D, P] + [L64] * 5,
@@ -54,6 +86,7 @@ class Kernels:
     def __init__(self, path: str, cuda: bool):
         self.cuda = cuda
         self.lib = ctypes.CDLL(path)
+        check_args_layout(self.lib)
         self._error = self.lib.s4j_cuda_last_error if cuda else self.lib.s4j_last_error
         self._error.restype = ctypes.c_char_p
         self._error.argtypes = []
@@ -224,23 +257,30 @@ def check_reward_decoder(h: Harness, B=64, N=40, Dt=256, Dz=256, H=256, O=1, Du=
         hidden = F.batch_norm(a, rm, rv, gamma_, beta_, training=True, momentum=momentum, eps=eps)
         return F.relu(hidden) @ w2_.T + b2_
 
-    def proj(p):
-        return (ptr(p[8]), ptr(p[9])) if Du else (None, None)
+    inputs = ["t", "z", "w1t", "w1z", "gamma", "beta", "w2", "b2"] + (["proj_w", "proj_b"] if Du else [])
+
+    def descriptor(**buffers):
+        """The call's s4j_reward_decoder_args: the inputs, sizes, training-mode BN and `buffers`."""
+        args = RewardDecoderArgs(B=B, N=N, Dt=Dt, Du=Din, Dz=Dz, H=H, O=O, momentum=momentum, eps=eps, training=1)
+        for name, tensor in list(zip(inputs, params)) + list(buffers.items()):
+            setattr(args, name, ptr(tensor))
+        return args
 
     def fused_forward(rm, rv):
         r, pre, zproj, mean, invstd = (h.poisoned(R, O), h.poisoned(R, H), h.poisoned(B, H),
                                        h.poisoned(H), h.poisoned(H))
         work = h.poisoned(H, Din)
-        h.k.run("s4j_rd_forward", "f32", *map(ptr, params[:8]), *proj(params), ptr(rm), ptr(rv), momentum, eps, 1,
-                ptr(r), ptr(pre), ptr(zproj), ptr(work), ptr(mean), ptr(invstd), B, N, Dt, Din, Dz, H, O)
+        args = descriptor(running_mean=rm, running_var=rv, r=r, pre=pre, zproj=zproj, work=work, mean=mean,
+                          invstd=invstd)
+        h.k.run("s4j_reward_decoder_forward", "f32", ctypes.byref(args))
         return r, pre, mean, invstd
 
     def fused_backward(pre, mean, invstd):
         grads = [h.poisoned(*p.shape) for p in params]
         da, du, work = h.poisoned(R, H), h.poisoned(B, H), h.poisoned(2, H, Din)
-        dproj = (ptr(grads[8]), ptr(grads[9])) if Du else (None, None)
-        h.k.run("s4j_rd_backward", "f32", ptr(dr), *map(ptr, params[:7]), *proj(params), ptr(pre), ptr(mean),
-                ptr(invstd), 1, *map(ptr, grads[:8]), *dproj, ptr(da), ptr(du), ptr(work), B, N, Dt, Din, Dz, H, O)
+        args = descriptor(dr=dr, pre=pre, mean=mean, invstd=invstd, da=da, du=du, work=work,
+                          **{"d" + name: grad for name, grad in zip(inputs, grads)})
+        h.k.run("s4j_reward_decoder_backward", "f32", ctypes.byref(args))
         return grads
 
     # float64 reference of the same values.

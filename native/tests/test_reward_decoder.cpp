@@ -6,6 +6,7 @@
 #include "expect.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -111,8 +112,10 @@ struct Result {
   std::vector<T> r, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, dpw, dpb;
 };
 
-template <typename T, typename Fwd, typename Bwd>
-Result<T> run_kernel(Fwd fwd, Bwd bwd, const Case& c, const Params& p, const std::vector<double>& g) {
+using Kernel = int (*)(const s4j_reward_decoder_args*);
+
+template <typename T>
+Result<T> run_kernel(Kernel fwd, Kernel bwd, const Case& c, const Params& p, const std::vector<double>& g) {
   const int64_t R = c.B * c.N;
   auto t = cast<T>(p.t), z = cast<T>(p.z), w1t = cast<T>(p.w1t), w1z = cast<T>(p.w1z);
   auto gamma = cast<T>(p.gamma), beta = cast<T>(p.beta), w2 = cast<T>(p.w2), b2 = cast<T>(p.b2);
@@ -126,9 +129,15 @@ Result<T> run_kernel(Fwd fwd, Bwd bwd, const Case& c, const Params& p, const std
   const T* w1zp = c.Dz ? w1z.data() : nullptr;
   const T* pwp = c.Du ? pw.data() : nullptr;
   const T* pbp = c.Du ? pb.data() : nullptr;
-  int status = fwd(t.data(), zp, w1t.data(), w1zp, gamma.data(), beta.data(), w2.data(), b2.data(),
-                   pwp, pbp, rmean.data(), rvar.data(), 0.1, 1e-5, c.training, out.r.data(), pre.data(),
-                   zproj.data(), work.data(), mean.data(), invstd.data(), c.B, c.N, c.Dt, Du, c.Dz, c.H, c.O);
+  s4j_reward_decoder_args a{};
+  a.t = t.data(); a.z = zp; a.w1t = w1t.data(); a.w1z = w1zp; a.gamma = gamma.data(); a.beta = beta.data();
+  a.w2 = w2.data(); a.b2 = b2.data(); a.proj_w = pwp; a.proj_b = pbp;
+  a.running_mean = rmean.data(); a.running_var = rvar.data(); a.momentum = 0.1; a.eps = 1e-5;
+  a.training = c.training;
+  a.r = out.r.data(); a.pre = pre.data(); a.zproj = zproj.data(); a.work = work.data();
+  a.mean = mean.data(); a.invstd = invstd.data();
+  a.B = c.B; a.N = c.N; a.Dt = c.Dt; a.Du = Du; a.Dz = c.Dz; a.H = c.H; a.O = c.O;
+  int status = fwd(&a);
   EXPECT(status == 0, "forward status %d: %s", status, s4j_last_error());
   out.dt.assign(R * Du, T(0));
   out.dpw.assign(c.Dt * c.Du, T(0));
@@ -140,12 +149,12 @@ Result<T> run_kernel(Fwd fwd, Bwd bwd, const Case& c, const Params& p, const std
   out.dbeta.assign(c.H, T(0));
   out.dw2.assign(c.O * c.H, T(0));
   out.db2.assign(c.O, T(0));
-  status = bwd(dr.data(), t.data(), zp, w1t.data(), w1zp, gamma.data(), beta.data(), w2.data(),
-               pwp, pbp, pre.data(), mean.data(), invstd.data(), c.training, out.dt.data(),
-               c.Dz ? out.dz.data() : nullptr, out.dw1t.data(), c.Dz ? out.dw1z.data() : nullptr,
-               out.dgamma.data(), out.dbeta.data(), out.dw2.data(), out.db2.data(),
-               c.Du ? out.dpw.data() : nullptr, c.Du ? out.dpb.data() : nullptr, da.data(),
-               du.data(), work.data(), c.B, c.N, c.Dt, Du, c.Dz, c.H, c.O);
+  a.dr = dr.data(); a.dt = out.dt.data(); a.dz = c.Dz ? out.dz.data() : nullptr;
+  a.dw1t = out.dw1t.data(); a.dw1z = c.Dz ? out.dw1z.data() : nullptr;
+  a.dgamma = out.dgamma.data(); a.dbeta = out.dbeta.data(); a.dw2 = out.dw2.data(); a.db2 = out.db2.data();
+  a.dproj_w = c.Du ? out.dpw.data() : nullptr; a.dproj_b = c.Du ? out.dpb.data() : nullptr;
+  a.da = da.data(); a.du = du.data();
+  status = bwd(&a);
   EXPECT(status == 0, "backward status %d: %s", status, s4j_last_error());
   return out;
 }
@@ -189,8 +198,8 @@ void check_case(const Case& c, unsigned seed) {
   Params p = make_params(c, rng);
   const auto g = random_vector(rng, c.B * c.N * c.O, -1, 1);
   const auto ref = naive_forward(c, p);
-  const auto d = run_kernel<double>(s4j_rd_forward_f64, s4j_rd_backward_f64, c, p, g);
-  const auto f = run_kernel<float>(s4j_rd_forward_f32, s4j_rd_backward_f32, c, p, g);
+  const auto d = run_kernel<double>(s4j_reward_decoder_forward_f64, s4j_reward_decoder_backward_f64, c, p, g);
+  const auto f = run_kernel<float>(s4j_reward_decoder_forward_f32, s4j_reward_decoder_backward_f32, c, p, g);
   std::printf("case B=%lld N=%lld Dt=%lld Du=%lld Dz=%lld H=%lld O=%lld training=%d\n", (long long)c.B,
               (long long)c.N, (long long)c.Dt, (long long)c.Du, (long long)c.Dz, (long long)c.H, (long long)c.O, c.training);
   // double arithmetic, different summation order: 1e-10.
@@ -226,13 +235,30 @@ void check_case(const Case& c, unsigned seed) {
 
 void check_errors() {
   float x = 0;
-  int status = s4j_rd_forward_f32(nullptr, nullptr, &x, nullptr, &x, &x, &x, &x, nullptr, nullptr,
-                                  nullptr, nullptr, 0.1, 1e-5, 1, &x, &x, &x, &x, &x, &x, 1, 1, 1, 1, 0, 1, 1);
+  s4j_reward_decoder_args a{};  // t NULL
+  a.w1t = &x; a.gamma = &x; a.beta = &x; a.w2 = &x; a.b2 = &x;
+  a.momentum = 0.1; a.eps = 1e-5; a.training = 1;
+  a.r = &x; a.pre = &x; a.zproj = &x; a.work = &x; a.mean = &x; a.invstd = &x;
+  a.B = 1; a.N = 1; a.Dt = 1; a.Du = 1; a.Dz = 0; a.H = 1; a.O = 1;
+  int status = s4j_reward_decoder_forward_f32(&a);
   EXPECT(status == S4J_E_ARGUMENT, "NULL t must be refused, got %d", status);
   EXPECT(std::string(s4j_last_error()).find("NULL") != std::string::npos, "message: %s", s4j_last_error());
-  status = s4j_rd_forward_f32(&x, nullptr, &x, nullptr, &x, &x, &x, &x, nullptr, nullptr, nullptr,
-                              nullptr, 0.1, 1e-5, 1, &x, &x, &x, &x, &x, &x, 1, 1, 1, 1, 0, 0, 1);
+  a.t = &x; a.H = 0;
+  status = s4j_reward_decoder_forward_f32(&a);
   EXPECT(status == S4J_E_ARGUMENT, "H=0 must be refused, got %d", status);
+  status = s4j_reward_decoder_backward_f64(nullptr);
+  EXPECT(status == S4J_E_ARGUMENT, "a NULL descriptor must be refused, got %d", status);
+
+  // The layout the bindings check theirs against: sizeof, then each field's offset in order.
+  int64_t layout[64];
+  const int count = s4j_reward_decoder_args_layout(layout, 64);
+  EXPECT(count == s4j_reward_decoder_args_layout(nullptr, 0), "count without a buffer: %d", count);
+  EXPECT(count == 42 && layout[0] == int64_t(sizeof(s4j_reward_decoder_args)), "layout: %d entries, size %lld", count, (long long)layout[0]);
+  EXPECT(layout[1] == int64_t(offsetof(s4j_reward_decoder_args, t)) && layout[count - 1] == int64_t(offsetof(s4j_reward_decoder_args, training)),
+         "first / last offsets %lld / %lld", (long long)layout[1], (long long)layout[count - 1]);
+  const std::string names = s4j_reward_decoder_args_names();
+  EXPECT(names.rfind("t z w1t ", 0) == 0 && names.size() > 9 && names.substr(names.size() - 9) == "training ",
+         "names: %s", names.c_str());
 }
 
 }  // namespace

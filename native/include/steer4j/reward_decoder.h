@@ -18,6 +18,11 @@
  * one R x H x Du product forward instead of two, and two backward instead of four. Without it
  * (proj_w NULL) the input is t itself and Du is Dt.
  *
+ * All the arguments of a call travel in one descriptor, s4j_reward_decoder_args, shared by
+ * forward and backward (each reads the fields it needs and ignores the others: zero them). Its
+ * buffers are untyped; the entry point's suffix gives their element type (f32: float, f64:
+ * double). The kernel reads the descriptor during the call only.
+ *
  * Saved for backward (caller-owned): pre [R, H] = W1 . [t ; z] before BN, mean and invstd [H]
  * (the statistics used: batch ones in training, running ones in evaluation).
  * Workspace: zproj [B, H] and work [H, Du] (forward), da [R, H], du [B, H] and work [2, H, Du]
@@ -32,29 +37,71 @@
 extern "C" {
 #endif
 
-#define S4J_RD_DECLARE(T, SUFFIX)                                                            \
-  int s4j_rd_forward_##SUFFIX(const T* t, const T* z, const T* w1t, const T* w1z,              \
-                              const T* gamma, const T* beta, const T* w2, const T* b2,         \
-                              const T* proj_w, const T* proj_b, T* running_mean,               \
-                              T* running_var, double momentum, double eps, int training, T* r, \
-                              T* pre, T* zproj, T* work, T* mean, T* invstd, int64_t B,        \
-                              int64_t N, int64_t Dt, int64_t Du, int64_t Dz, int64_t H,        \
-                              int64_t O);                                                      \
-  int s4j_rd_backward_##SUFFIX(const T* dr, const T* t, const T* z, const T* w1t,              \
-                               const T* w1z, const T* gamma, const T* beta, const T* w2,       \
-                               const T* proj_w, const T* proj_b, const T* pre, const T* mean,  \
-                               const T* invstd, int training, T* dt, T* dz, T* dw1t, T* dw1z,  \
-                               T* dgamma, T* dbeta, T* dw2, T* db2, T* dproj_w, T* dproj_b,    \
-                               T* da, T* du, T* work, int64_t B, int64_t N, int64_t Dt,        \
-                               int64_t Du, int64_t Dz, int64_t H, int64_t O);
+/* R = B * N rows. "fwd" / "bwd": the direction that reads (in) or writes (out) a field. */
+typedef struct s4j_reward_decoder_args {
+  /* inputs */
+  const void* t;       /* fwd, bwd in  [R, Du]  t, or u with a folded projection */
+  const void* z;       /* fwd, bwd in  [B, Dz]  NULL when Dz = 0 */
+  const void* w1t;     /* fwd, bwd in  [H, Dt] */
+  const void* w1z;     /* fwd, bwd in  [H, Dz]  NULL when Dz = 0 */
+  const void* gamma;   /* fwd, bwd in  [H] */
+  const void* beta;    /* fwd, bwd in  [H] */
+  const void* w2;      /* fwd, bwd in  [O, H] */
+  const void* b2;      /* fwd in       [O] */
+  const void* proj_w;  /* fwd, bwd in  [Dt, Du] folded projection, or NULL (then Du = Dt) */
+  const void* proj_b;  /* fwd, bwd in  [Dt]     with proj_w */
+  /* batch norm state: read in evaluation, updated by a training forward when not NULL */
+  void* running_mean;  /* fwd in/out   [H] */
+  void* running_var;   /* fwd in/out   [H] */
+  /* forward outputs; pre, mean and invstd are saved for backward */
+  void* r;             /* fwd out      [R, O] */
+  void* pre;           /* fwd out, bwd in [R, H] */
+  void* mean;          /* fwd out, bwd in [H] */
+  void* invstd;        /* fwd out, bwd in [H] */
+  /* backward: the output gradient in, the gradients out (each one whose pointer is not NULL) */
+  const void* dr;      /* bwd in       [R, O] */
+  void* dt;            /* bwd out      [R, Du] gradient of the input (t, or u) */
+  void* dz;            /* bwd out      [B, Dz] */
+  void* dw1t;          /* bwd out      [H, Dt] */
+  void* dw1z;          /* bwd out      [H, Dz] */
+  void* dgamma;        /* bwd out      [H] */
+  void* dbeta;         /* bwd out      [H] */
+  void* dw2;           /* bwd out      [O, H] */
+  void* db2;           /* bwd out      [O] */
+  void* dproj_w;       /* bwd out      [Dt, Du] */
+  void* dproj_b;       /* bwd out      [Dt] */
+  /* workspace */
+  void* zproj;         /* fwd          [B, H] when Dz > 0 */
+  void* work;          /* fwd [H, Du], bwd [2, H, Du]; with a projection only */
+  void* da;            /* bwd          [R, H] */
+  void* du;            /* bwd          [B, H] when Dz > 0 or with a projection */
+  /* sizes */
+  int64_t B, N, Dt, Du, Dz, H, O;
+  /* batch norm settings */
+  double momentum;     /* fwd: running statistics' update rate (training) */
+  double eps;          /* fwd: added to the variance */
+  int32_t training;    /* fwd, bwd: 1 = batch statistics, 0 = running statistics */
+} s4j_reward_decoder_args;
+
+#define S4J_RD_DECLARE(SUFFIX)                                                  \
+  int s4j_reward_decoder_forward_##SUFFIX(const s4j_reward_decoder_args* args);  \
+  int s4j_reward_decoder_backward_##SUFFIX(const s4j_reward_decoder_args* args);
 
 /* CPU (OpenMP + OpenBLAS) */
-S4J_RD_DECLARE(float, f32)
-S4J_RD_DECLARE(double, f64)
-/* CUDA: same contract on device pointers (libsteer4j_cuda, loaded on first use). */
-S4J_RD_DECLARE(float, f32_cuda)
+S4J_RD_DECLARE(f32)
+S4J_RD_DECLARE(f64)
+/* CUDA: same contract on device pointers (libsteer4j_cuda, loaded on first use); the
+ * descriptor itself is host memory. */
+S4J_RD_DECLARE(f32_cuda)
 
 #undef S4J_RD_DECLARE
+
+/* The descriptor's layout as this library was compiled: out[0] = sizeof, then the offsetof of
+ * every field in declaration order. Writes min(count, capacity) entries and returns count.
+ * _names: the fields' names in the same order, space-separated. Bindings in other languages
+ * (Java, Python ctypes) check their own layout and field order against them. */
+int s4j_reward_decoder_args_layout(int64_t* out, int capacity);
+const char* s4j_reward_decoder_args_names(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* steer4j native ABI: status codes, error messages and threads shared by every kernel family.
  *
- * Conventions (every kernel): raw pointers to contiguous row-major buffers, int64 sizes,
+ * Conventions (every kernel): raw pointers to contiguous row-major buffers, int64 sizes (an op
+ * with a long argument list takes them in one descriptor struct, e.g. s4j_reward_decoder_args),
  * return 0 on success or a negative S4J_E_* code; s4j_last_error() then returns a message
  * (thread-local, valid until the next failing call on the same thread). Kernels never
  * allocate memory they return: outputs and workspaces are provided by the caller. */

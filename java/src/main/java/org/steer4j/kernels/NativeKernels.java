@@ -11,7 +11,9 @@ import org.steer4j.runtime.Native;
  * build goal and compiled by CMake with the kernels (see java/pom.xml).
  *
  * <p>Pointers cross as raw addresses ({@code long}, the {@code data_ptr} of contiguous tensors)
- * so a call allocates no Java objects. Callers go through the typed wrappers of this package
+ * so a call allocates no Java objects. An op whose argument list is long takes one descriptor
+ * struct instead, filled in a reused native buffer and passed as its address (the reward
+ * decoder: {@link RewardDecoderArgs}). Callers go through the typed wrappers of this package
  * ({@link RewardDecoderOp}, {@link LogProbOp}, {@link DecodeAttentionOp}, {@link AdamStep}), which check shapes, dtypes, devices and contiguity first.
  */
 @Platform(
@@ -34,58 +36,26 @@ public final class NativeKernels {
 
   public static native int s4j_cuda_load(String path);
 
-  // --- reward decoder (reward_decoder.h); f32_cuda takes device pointers -----------------
+  // --- reward decoder (reward_decoder.h): every argument in one s4j_reward_decoder_args,
+  // filled by RewardDecoderArgs and passed as its address; f32_cuda takes device pointers in it
 
-  public static native int s4j_rd_forward_f32(
-      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t, @Cast("const float*") long w1z,
-      @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2, @Cast("const float*") long b2,
-      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("float*") long runningMean, @Cast("float*") long runningVar,
-      double momentum, double eps, int training, @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
-      @Cast("float*") long work, @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Du, long Dz,
-      long H, long O);
+  public static native int s4j_reward_decoder_forward_f32(@Cast("const s4j_reward_decoder_args*") long args);
 
-  public static native int s4j_rd_forward_f64(
-      @Cast("const double*") long t, @Cast("const double*") long z, @Cast("const double*") long w1t, @Cast("const double*") long w1z,
-      @Cast("const double*") long gamma, @Cast("const double*") long beta, @Cast("const double*") long w2, @Cast("const double*") long b2,
-      @Cast("const double*") long projW, @Cast("const double*") long projB, @Cast("double*") long runningMean, @Cast("double*") long runningVar,
-      double momentum, double eps, int training, @Cast("double*") long r, @Cast("double*") long pre, @Cast("double*") long zproj,
-      @Cast("double*") long work, @Cast("double*") long mean, @Cast("double*") long invstd, long B, long N, long Dt, long Du, long Dz,
-      long H, long O);
+  public static native int s4j_reward_decoder_forward_f64(@Cast("const s4j_reward_decoder_args*") long args);
 
-  public static native int s4j_rd_forward_f32_cuda(
-      @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t, @Cast("const float*") long w1z,
-      @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2, @Cast("const float*") long b2,
-      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("float*") long runningMean, @Cast("float*") long runningVar,
-      double momentum, double eps, int training, @Cast("float*") long r, @Cast("float*") long pre, @Cast("float*") long zproj,
-      @Cast("float*") long work, @Cast("float*") long mean, @Cast("float*") long invstd, long B, long N, long Dt, long Du, long Dz,
-      long H, long O);
+  public static native int s4j_reward_decoder_forward_f32_cuda(@Cast("const s4j_reward_decoder_args*") long args);
 
-  public static native int s4j_rd_backward_f32(
-      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
-      @Cast("const float*") long w1z, @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2,
-      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("const float*") long pre, @Cast("const float*") long mean,
-      @Cast("const float*") long invstd, int training, @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t, @Cast("float*") long dw1z,
-      @Cast("float*") long dgamma, @Cast("float*") long dbeta, @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long dprojW,
-      @Cast("float*") long dprojB, @Cast("float*") long da, @Cast("float*") long du, @Cast("float*") long work, long B, long N, long Dt,
-      long Du, long Dz, long H, long O);
+  public static native int s4j_reward_decoder_backward_f32(@Cast("const s4j_reward_decoder_args*") long args);
 
-  public static native int s4j_rd_backward_f64(
-      @Cast("const double*") long dr, @Cast("const double*") long t, @Cast("const double*") long z, @Cast("const double*") long w1t,
-      @Cast("const double*") long w1z, @Cast("const double*") long gamma, @Cast("const double*") long beta, @Cast("const double*") long w2,
-      @Cast("const double*") long projW, @Cast("const double*") long projB, @Cast("const double*") long pre, @Cast("const double*") long mean,
-      @Cast("const double*") long invstd, int training, @Cast("double*") long dt, @Cast("double*") long dz, @Cast("double*") long dw1t, @Cast("double*") long dw1z,
-      @Cast("double*") long dgamma, @Cast("double*") long dbeta, @Cast("double*") long dw2, @Cast("double*") long db2, @Cast("double*") long dprojW,
-      @Cast("double*") long dprojB, @Cast("double*") long da, @Cast("double*") long du, @Cast("double*") long work, long B, long N, long Dt,
-      long Du, long Dz, long H, long O);
+  public static native int s4j_reward_decoder_backward_f64(@Cast("const s4j_reward_decoder_args*") long args);
 
-  public static native int s4j_rd_backward_f32_cuda(
-      @Cast("const float*") long dr, @Cast("const float*") long t, @Cast("const float*") long z, @Cast("const float*") long w1t,
-      @Cast("const float*") long w1z, @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("const float*") long w2,
-      @Cast("const float*") long projW, @Cast("const float*") long projB, @Cast("const float*") long pre, @Cast("const float*") long mean,
-      @Cast("const float*") long invstd, int training, @Cast("float*") long dt, @Cast("float*") long dz, @Cast("float*") long dw1t, @Cast("float*") long dw1z,
-      @Cast("float*") long dgamma, @Cast("float*") long dbeta, @Cast("float*") long dw2, @Cast("float*") long db2, @Cast("float*") long dprojW,
-      @Cast("float*") long dprojB, @Cast("float*") long da, @Cast("float*") long du, @Cast("float*") long work, long B, long N, long Dt,
-      long Du, long Dz, long H, long O);
+  public static native int s4j_reward_decoder_backward_f32_cuda(@Cast("const s4j_reward_decoder_args*") long args);
+
+  /** sizeof, then each field's offsetof, of the library's s4j_reward_decoder_args; returns the count. */
+  public static native int s4j_reward_decoder_args_layout(@Cast("int64_t*") long[] out, int capacity);
+
+  /** The fields' names of the library's s4j_reward_decoder_args, in order, space-separated. */
+  public static native @Cast("const char*") BytePointer s4j_reward_decoder_args_names();
 
   // --- sequence log-prob (logprob.h); bf16 logits cross as raw uint16 bits ----------------
 

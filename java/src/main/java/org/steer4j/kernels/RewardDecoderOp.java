@@ -1,9 +1,9 @@
 package org.steer4j.kernels;
 
 import static org.steer4j.runtime.Tensors.empty;
-import static org.steer4j.kernels.KernelCall.address;
 import static org.steer4j.kernels.KernelCall.arg;
 import static org.steer4j.kernels.KernelCall.check;
+import static org.steer4j.kernels.RewardDecoderArgs.Field.*;
 
 import org.bytedeco.pytorch.Tensor;
 import org.steer4j.kernels.KernelCall.Variant;
@@ -67,27 +67,18 @@ public final class RewardDecoderOp {
     Tensor mean = empty(t.options(), h);
     Tensor invstd = empty(t.options(), h);
     Tensor work = projW == null ? null : empty(t.options(), h, du);
-    int mode = training ? 1 : 0;
+    RewardDecoderArgs args = RewardDecoderArgs.begin()
+        .set(T, tc).set(Z, zc).set(W1T, w1t).set(W1Z, w1z).set(GAMMA, gamma).set(BETA, beta)
+        .set(W2, w2).set(B2, b2).set(PROJ_W, projW).set(PROJ_B, projB)
+        .set(RUNNING_MEAN, runningMean).set(RUNNING_VAR, runningVar)
+        .set(R, r).set(PRE, pre).set(MEAN, mean).set(INVSTD, invstd).set(ZPROJ, zproj).set(WORK, work)
+        .real(MOMENTUM, w.momentum()).real(EPS, w.eps()).flag(TRAINING, training);
+    sizes(args, b, n, dt, du, dz, h, o);
     int status =
         switch (variant) {
-          case F32 -> NativeKernels.s4j_rd_forward_f32(
-              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(projW), address(projB),
-              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
-              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
-              dt, du, dz, h, o);
-          case F64 -> NativeKernels.s4j_rd_forward_f64(
-              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(projW), address(projB),
-              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
-              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
-              dt, du, dz, h, o);
-          case F32_CUDA -> NativeKernels.s4j_rd_forward_f32_cuda(
-              address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(b2), address(projW), address(projB),
-              address(runningMean), address(runningVar), w.momentum(), w.eps(), mode, address(r),
-              address(pre), address(zproj), address(work), address(mean), address(invstd), b, n,
-              dt, du, dz, h, o);
+          case F32 -> NativeKernels.s4j_reward_decoder_forward_f32(args.address());
+          case F64 -> NativeKernels.s4j_reward_decoder_forward_f64(args.address());
+          case F32_CUDA -> NativeKernels.s4j_reward_decoder_forward_f32_cuda(args.address());
         };
     check(OP + " forward", status);
     return new Forward(r, pre, mean, invstd, training);
@@ -127,32 +118,26 @@ public final class RewardDecoderOp {
     Tensor gProjW = project ? empty(t.options(), dt, du) : null;
     Tensor gProjB = project ? empty(t.options(), dt) : null;
     Tensor work = project ? empty(t.options(), 2, h, du) : null;
-    int mode = f.training() ? 1 : 0;
+    RewardDecoderArgs args = RewardDecoderArgs.begin()
+        .set(DR, g).set(T, tc).set(Z, zc).set(W1T, w1t).set(W1Z, w1z).set(GAMMA, gamma).set(BETA, beta)
+        .set(W2, w2).set(PROJ_W, projW).set(PROJ_B, projB)
+        .set(PRE, f.pre()).set(MEAN, f.mean()).set(INVSTD, f.invstd()).flag(TRAINING, f.training())
+        .set(GRAD_T, gt).set(GRAD_Z, gz).set(GRAD_W1T, gw1t).set(GRAD_W1Z, gw1z).set(GRAD_GAMMA, ggamma)
+        .set(GRAD_BETA, gbeta).set(GRAD_W2, gw2).set(GRAD_B2, gb2).set(GRAD_PROJ_W, gProjW).set(GRAD_PROJ_B, gProjB)
+        .set(DA, da).set(DU, taskSums).set(WORK, work);
+    sizes(args, b, n, dt, du, dz, h, o);
     int status =
         switch (variant) {
-          case F32 -> NativeKernels.s4j_rd_backward_f32(
-              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
-              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
-              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
-              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
-              address(work), b, n, dt, du, dz, h, o);
-          case F64 -> NativeKernels.s4j_rd_backward_f64(
-              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
-              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
-              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
-              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
-              address(work), b, n, dt, du, dz, h, o);
-          case F32_CUDA -> NativeKernels.s4j_rd_backward_f32_cuda(
-              address(g), address(tc), address(zc), address(w1t), address(w1z), address(gamma),
-              address(beta), address(w2), address(projW), address(projB), address(f.pre()),
-              address(f.mean()), address(f.invstd()), mode, address(gt), address(gz),
-              address(gw1t), address(gw1z), address(ggamma), address(gbeta), address(gw2),
-              address(gb2), address(gProjW), address(gProjB), address(da), address(taskSums),
-              address(work), b, n, dt, du, dz, h, o);
+          case F32 -> NativeKernels.s4j_reward_decoder_backward_f32(args.address());
+          case F64 -> NativeKernels.s4j_reward_decoder_backward_f64(args.address());
+          case F32_CUDA -> NativeKernels.s4j_reward_decoder_backward_f32_cuda(args.address());
         };
     check(OP + " backward", status);
     return new Gradients(gt, gz, gw1t, gw1z, ggamma, gbeta, gw2, gb2, gProjW, gProjB);
+  }
+
+  private static void sizes(RewardDecoderArgs args, long b, long n, long dt, long du, long dz, long h, long o) {
+    args.size(SIZE_B, b).size(SIZE_N, n).size(SIZE_DT, dt).size(SIZE_DU, du).size(SIZE_DZ, dz)
+        .size(SIZE_H, h).size(SIZE_O, o);
   }
 }

@@ -20,7 +20,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.steer4j.runtime.Native;
 
-/** Decode attention over a right-padded KV cache equals the eager masked-softmax composition. */
+/**
+ * Every implementation of decode attention over a right-padded KV cache (eager composition,
+ * native float32 and float64, CUDA) equals the eager masked-softmax composition in float64.
+ */
 class DecodeAttentionOpTest {
   @BeforeAll
   static void init() {
@@ -28,10 +31,21 @@ class DecodeAttentionOpTest {
     torch.manual_seed(13);
   }
 
-  record Shape(long n, long hq, long hkv, long lmax, long dh, long[] lengths) {
+  /** {@code scale}: NaN for the op's default, 1 / sqrt(Dh). */
+  record Shape(long n, long hq, long hkv, long lmax, long dh, long[] lengths, double scale) {
+    Shape(long n, long hq, long hkv, long lmax, long dh, long[] lengths) {
+      this(n, hq, hkv, lmax, dh, lengths, Double.NaN);
+    }
+
+    /** The scale the scores are multiplied by. */
+    double effectiveScale() {
+      return Double.isNaN(scale) ? 1 / Math.sqrt(dh) : scale;
+    }
+
     @Override
     public String toString() {
-      return "N=" + n + " Hq=" + hq + " Hkv=" + hkv + " Lmax=" + lmax + " Dh=" + dh + " lengths=" + Arrays.toString(lengths);
+      return "N=" + n + " Hq=" + hq + " Hkv=" + hkv + " Lmax=" + lmax + " Dh=" + dh + " lengths=" + Arrays.toString(lengths)
+          + (Double.isNaN(scale) ? "" : " scale=" + scale);
     }
   }
 
@@ -41,7 +55,8 @@ class DecodeAttentionOpTest {
         Arguments.of(new Shape(3, 4, 2, 37, 33, new long[] {5, 37, 17})),      // ratio 2, odd Dh and lengths
         Arguments.of(new Shape(2, 14, 2, 301, 64, new long[] {299, 151})),     // ratio 7, split over threads
         Arguments.of(new Shape(4, 7, 1, 5, 3, new long[] {1, 2, 3, 5})),       // ratio 7, one kv head
-        Arguments.of(new Shape(1, 12, 2, 1030, 128, new long[] {1027})));      // Qwen2.5-1.5B heads
+        Arguments.of(new Shape(1, 12, 2, 1030, 128, new long[] {1027})),       // Qwen2.5-1.5B heads
+        Arguments.of(new Shape(3, 6, 2, 70, 17, new long[] {70, 1, 33}, 0.3)));  // explicit scale
   }
 
   record Inputs(Tensor q, Tensor k, Tensor v, Tensor lengths) {}
@@ -65,37 +80,46 @@ class DecodeAttentionOpTest {
   }
 
   static double relativeError(Tensor a, Tensor b) {
-    Tensor x = a.to(ScalarType.Double), y = b.to(ScalarType.Double);
+    Tensor x = a.to(ScalarType.Double).cpu(), y = b.to(ScalarType.Double).cpu();
     double e = x.sub(y).norm().item_double() / y.norm().item_double();
     return Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
   }
 
-  @ParameterizedTest
-  @MethodSource("shapes")
-  void fusedEqualsEagerInFloat32(Shape s) {
-    try (PointerScope scope = new PointerScope()) {
-      Inputs in = inputs(s, ScalarType.Float);
-      double scale = 1 / Math.sqrt(s.dh());
-      Tensor fused = DecodeAttentionOp.forward(in.q(), in.k(), in.v(), in.lengths());
-      // Float32 dot products over Dh and sums over up to 1k keys: measured ~5e-7 against eager
-      // in float64 on the same values; 1e-5 is the bound.
-      Tensor exact = EagerDecodeAttention.forward(
-          in.q().to(ScalarType.Double), in.k().to(ScalarType.Double), in.v().to(ScalarType.Double), in.lengths(), scale);
-      Tensor eager32 = EagerDecodeAttention.forward(in.q(), in.k(), in.v(), in.lengths(), scale);
-      assertTrue(relativeError(fused, exact) < 1e-5, s + ": vs eager float64 " + relativeError(fused, exact));
-      assertTrue(relativeError(fused, eager32) < 1e-5, s + ": vs eager float32 " + relativeError(fused, eager32));
-    }
+  static Stream<Arguments> implementationsAndShapes() {
+    return Implementation.times(shapes());
   }
 
-  @Test
-  void float64MatchesEagerToRounding() {
+  /** out from an implementation on float32 inputs (converted to its dtype, on its device). */
+  static Tensor run(Implementation impl, Shape s, Inputs in) {
+    if (!impl.fused()) return EagerDecodeAttention.forward(in.q(), in.k(), in.v(), in.lengths(), s.effectiveScale());
+    Tensor q = impl.place(in.q()), k = impl.place(in.k()), v = impl.place(in.v()), lengths = impl.onDevice(in.lengths());
+    Tensor out = Double.isNaN(s.scale())
+        ? DecodeAttentionOp.forward(q, k, v, lengths)  // the default scale
+        : DecodeAttentionOp.forward(q, k, v, lengths, s.scale());
+    return out.cpu();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("implementationsAndShapes")
+  void matchesTheEagerComposition(Implementation impl, Shape s) {
+    impl.assumeAvailable();
     try (PointerScope scope = new PointerScope()) {
-      Shape s = new Shape(3, 6, 2, 70, 17, new long[] {70, 1, 33});
-      Inputs in = inputs(s, ScalarType.Double);
-      Tensor fused = DecodeAttentionOp.forward(in.q(), in.k(), in.v(), in.lengths(), 0.3);
-      Tensor eager = EagerDecodeAttention.forward(in.q(), in.k(), in.v(), in.lengths(), 0.3);
-      double e = relativeError(fused, eager);
-      assertTrue(e < 1e-12, "float64 relative error " + e);
+      Inputs in = inputs(s, ScalarType.Float);
+      double scale = s.effectiveScale();
+      Tensor actual = run(impl, s, in);
+      Tensor exact = EagerDecodeAttention.forward(
+          in.q().to(ScalarType.Double), in.k().to(ScalarType.Double), in.v().to(ScalarType.Double), in.lengths(), scale);
+      // Float32 dot products over Dh and sums over up to 1k keys: measured ~5e-7 against eager
+      // in float64 on the same values; 1e-5 is the bound. Float64 agrees to rounding
+      // (measured 1e-15).
+      double bound = impl == Implementation.NATIVE_F64 ? 1e-12 : 1e-5;
+      double e = relativeError(actual, exact);
+      assertTrue(e < bound, impl + " " + s + ": vs eager float64 " + e);
+      if (impl.fused()) {  // (EAGER is the float32 composition itself)
+        Tensor eager32 = EagerDecodeAttention.forward(in.q(), in.k(), in.v(), in.lengths(), scale);
+        e = relativeError(actual, eager32);
+        assertTrue(e < 1e-5, impl + " " + s + ": vs eager float32 " + e);
+      }
     }
   }
 
