@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#define S4J_ABI_VERSION 3  // 2: log-prob and decode attention; 3: folded target projection, Adam
+#define S4J_ABI_VERSION 4  // 2: log-prob and decode attention; 3: folded target projection, Adam; 4: reward-decoder descriptor
 
 namespace s4j {
 
