@@ -65,6 +65,15 @@ public enum Family {
     return tiedByDefault;
   }
 
+  /** transformers' default {@code max_position_embeddings} of the family's config class. */
+  int defaultMaxPositions() {
+    return switch (this) {
+      case LLAMA -> 2048;
+      case QWEN2 -> 32768;
+      case GEMMA -> 8192;
+    };
+  }
+
   /** The family of {@code modelType}, or an exception naming the supported ones. */
   public static Family of(String modelType, String where) {
     for (Family f : values()) if (f.modelType.equals(modelType)) return f;

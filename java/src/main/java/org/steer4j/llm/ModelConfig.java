@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.steer4j.runtime.Warnings;
 
 /**
  * The architecture of a checkpoint, read from its Hugging Face {@code config.json}. Keys of both
@@ -114,10 +115,8 @@ public record ModelConfig(
     double theta = v5 && ropeParameters.hasNonNull("rope_theta") ? ropeParameters.get("rope_theta").asDouble()
         : node.hasNonNull("rope_theta") ? node.get("rope_theta").asDouble() : 10000.0;
     RopeScaling scaling = RopeScaling.parse(v5 ? ropeParameters : node.get("rope_scaling"), where);
-    // Gemma's config.json carries hidden_act "gelu" next to hidden_activation "gelu_pytorch_tanh"; the
-    // model was trained with the tanh approximation, which hidden_activation names.
-    String activation = node.hasNonNull("hidden_activation") ? node.get("hidden_activation").asText()
-        : node.hasNonNull("hidden_act") ? node.get("hidden_act").asText() : family.defaultActivation();
+    ConfigKeys.check(node, where);
+    String activation = activation(node, family, where);
     String dtype = node.hasNonNull("torch_dtype") ? node.get("torch_dtype").asText()
         : node.hasNonNull("dtype") ? node.get("dtype").asText() : null;
     return new ModelConfig(
@@ -132,7 +131,7 @@ public record ModelConfig(
         node.path("rms_norm_eps").asDouble(1e-6),
         theta,
         scaling,
-        optionalInt(node, "max_position_embeddings", 8192),
+        optionalInt(node, "max_position_embeddings", family.defaultMaxPositions()),
         node.has("tie_word_embeddings") ? node.get("tie_word_embeddings").asBoolean() : family.tiedByDefault(),
         node.path("attention_bias").asBoolean(false),
         node.path("mlp_bias").asBoolean(false),
@@ -142,6 +141,25 @@ public record ModelConfig(
         eosIds(node.get("eos_token_id")),
         node.hasNonNull("pad_token_id") ? node.get("pad_token_id").asInt() : null,
         node.deepCopy());
+  }
+
+  /**
+   * The MLP's activation. Gemma 1.0 checkpoints (gemma-2b, gemma-7b, their -it versions and
+   * fine-tunes saved from them) say {@code hidden_act: "gelu"} although the models were trained
+   * with the tanh approximation; transformers 4.38 to 4.47 ran them with {@code
+   * gelu_pytorch_tanh} unless {@code hidden_activation} said otherwise, and so does steer4j, with
+   * a warning (transformers 4.48 and later read {@code hidden_act} and run the exact GELU: a known
+   * regression, not the models' math). Gemma 1.1 and later name the tanh GELU themselves.
+   */
+  private static String activation(ObjectNode node, Family family, String where) {
+    if (node.hasNonNull("hidden_activation")) return node.get("hidden_activation").asText();
+    String act = node.hasNonNull("hidden_act") ? node.get("hidden_act").asText() : family.defaultActivation();
+    if (family == Family.GEMMA && act.equals("gelu")) {
+      Warnings.once(where + ": Gemma hidden_act 'gelu' with no hidden_activation is the Gemma 1.0 legacy value: running gelu_pytorch_tanh,"
+          + " the activation the model was trained with (set hidden_activation to choose)");
+      return "gelu_pytorch_tanh";
+    }
+    return act;
   }
 
   /**
