@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -45,12 +43,18 @@ public final class LoraAdapters {
     lora.targets().forEach(c.putArray("target_modules")::add);
     c.put("bias", "none");
     c.put("fan_in_fan_out", false);
-    c.put("use_rslora", false);
+    c.put("use_rslora", lora.rslora());
     c.put("inference_mode", true);
     AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(c) + "\n");
   }
 
-  /** Attaches the adapters saved in {@code dir} to {@code model} (which must have none yet). */
+  /**
+   * Attaches the adapters saved in {@code dir} to {@code model} (which must have none yet), as
+   * PEFT would load them; every field of {@code adapter_config.json} is handled by {@link
+   * AdapterConfigFields}, and every tensor of the weights file must be consumed.
+   *
+   * @throws CheckpointException naming the file and the field or tensor
+   */
   public static LoraConfig load(DecoderLm model, Path dir) {
     Path configFile = dir.resolve(CONFIG), weights = dir.resolve(WEIGHTS);
     JsonNode c;
@@ -59,25 +63,11 @@ public final class LoraAdapters {
     } catch (IOException e) {
       throw new CheckpointException(configFile + ": can't read: " + e.getMessage(), e);
     }
-    if (!"LORA".equals(c.path("peft_type").asText())) throw new CheckpointException(configFile + ": peft_type is not LORA");
-    if (c.path("use_rslora").asBoolean(false)) throw new CheckpointException(configFile + ": use_rslora (alpha / sqrt(r) scaling) is not supported");
-    for (String key : new String[] {"rank_pattern", "alpha_pattern"}) {
-      if (c.path(key).isObject() && c.get(key).size() > 0) throw new CheckpointException(configFile + ": per-module " + key + " is not supported");
-    }
-    if (c.hasNonNull("layers_to_transform")) throw new CheckpointException(configFile + ": layers_to_transform is not supported (adapters on every layer only)");
-    if (!"none".equals(c.path("bias").asText("none"))) throw new CheckpointException(configFile + ": bias '" + c.get("bias").asText() + "' is not supported");
-    JsonNode targets = c.get("target_modules");
-    if (targets == null || !targets.isArray()) throw new CheckpointException(configFile + ": target_modules must be a list of projection names");
-    List<String> names = new ArrayList<>();
-    targets.forEach(t -> names.add(t.asText()));
-    LoraConfig lora;
-    try {
-      lora = new LoraConfig(c.path("r").asInt(), c.path("lora_alpha").asDouble(), c.path("lora_dropout").asDouble(0), names);
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException(configFile + ": " + e.getMessage(), e);
-    }
+    if (c == null || !c.isObject()) throw new CheckpointException(configFile + ": not a JSON object");
+    LoraConfig lora = AdapterConfigFields.parse((ObjectNode) c, configFile.toString(), model.config().numLayers());
     model.attachLora(lora);
     try (SafeTensors st = SafeTensors.open(weights); NoGradGuard guard = new NoGradGuard()) {
+      java.util.Set<String> consumed = new java.util.HashSet<>();
       for (var e : model.trainableParameters().entrySet()) {
         String key = PREFIX + e.getKey() + ".weight";
         if (!st.contains(key)) throw new CheckpointException(weights + ": missing tensor '" + key + "'");
@@ -88,6 +78,13 @@ public final class LoraAdapters {
         Tensor stored = st.tensor(key);
         e.getValue().copy_(stored);
         stored.close();
+        consumed.add(key);
+      }
+      for (String name : st.names()) {
+        if (!consumed.contains(name)) {
+          throw new CheckpointException(weights + ": tensor '" + name + "' is not a LoRA weight of the configured targets"
+              + " (an adapter that replaces or adds modules is not supported; nothing would use it)");
+        }
       }
     }
     return lora;

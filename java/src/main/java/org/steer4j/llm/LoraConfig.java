@@ -9,8 +9,10 @@ import java.util.Set;
  * (kaiming-uniform), B [out, rank] zeros, so an attached adapter starts as the identity change.
  *
  * @param targets projection names as in Hugging Face checkpoints, e.g. q_proj, v_proj
+ * @param rslora rank-stabilised scaling alpha / sqrt(rank) (PEFT's {@code use_rslora}) instead of
+ *     alpha / rank
  */
-public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
+public record LoraConfig(int rank, double alpha, double dropout, List<String> targets, boolean rslora) {
   public static final Set<String> PROJECTIONS = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
   public LoraConfig {
@@ -24,8 +26,13 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
     targets = List.copyOf(targets);
   }
 
-  /** PEFT's scaling of the low-rank update. */
+  /** Adapters with PEFT's default scaling alpha / rank. */
+  public LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
+    this(rank, alpha, dropout, targets, false);
+  }
+
+  /** PEFT's scaling of the low-rank update: alpha / rank, or alpha / sqrt(rank) with rsLoRA. */
   public double scaling() {
-    return alpha / rank;
+    return rslora ? alpha / Math.sqrt(rank) : alpha / rank;
   }
 }
