@@ -1,7 +1,6 @@
 package org.steer4j.cli;
 
 import java.io.PrintWriter;
-import org.steer4j.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import org.steer4j.runtime.Version;
@@ -46,15 +45,28 @@ public final class Steer4j implements Runnable {
     return cli;
   }
 
-  /** User errors (bad config, bad data) get one clear line and exit code 2, not a stack trace. */
-  private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+  /**
+   * A user's input that can't be used (a config, a data file, a checkpoint, a missing or
+   * unreadable file, a native library that is not built) gets one line, {@code steer4j: error:
+   * <file>: <cause>}, and exit status 2; anything else is a fault of steer4j: its stack trace,
+   * then a line asking to report it, and exit status 70 (EX_SOFTWARE).
+   */
+  static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     PrintWriter err = cli.getErr();
-    if (e instanceof ConfigException || e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
-        || e instanceof org.steer4j.llm.CheckpointException || e instanceof org.steer4j.llm.TokenizerException) {
+    if (isUserError(e)) {
       err.println("steer4j: error: " + e.getMessage());
       err.flush();
       return 2;
     }
-    throw new RuntimeException(e);
+    e.printStackTrace(err);
+    err.println("steer4j: internal error: " + e + " (a bug in steer4j: please report it with the stack trace above)");
+    err.flush();
+    return 70;
+  }
+
+  static boolean isUserError(Throwable e) {
+    return e instanceof IllegalArgumentException  // InputException and its kinds, bad values
+        || e instanceof java.io.UncheckedIOException || e instanceof java.nio.file.NoSuchFileException
+        || e instanceof org.steer4j.runtime.Native.NativeLoadException;
   }
 }

@@ -45,13 +45,14 @@ import org.steer4j.runtime.Native;
  */
 public final class SafeTensors implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long MAX_HEADER = 100L << 20;
+  private static final long MAX_HEADER = 100_000_000L;  // the reference library's limit
 
   /** One tensor's entry in the header. */
   public record Entry(String name, DType dtype, long[] shape, long begin, long end) {
+    /** The element count; validated headers never overflow it. */
     public long numel() {
       long n = 1;
-      for (long s : shape) n *= s;
+      for (long s : shape) n = Math.multiplyExact(n, s);
       return n;
     }
   }
@@ -94,7 +95,11 @@ public final class SafeTensors implements AutoCloseable {
       readFully(channel, headerBytes, 8);
       JsonNode header;
       try {
-        header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
+        String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(headerBytes.flip()).toString();
+        header = JSON.readTree(text);
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new SafeTensorsException(file + ": header is not valid UTF-8");
       } catch (IOException e) {
         throw new SafeTensorsException(file + ": malformed JSON header: " + e.getMessage());
       }
@@ -127,9 +132,14 @@ public final class SafeTensors implements AutoCloseable {
       String name = field.getKey();
       JsonNode node = field.getValue();
       if (name.equals("__metadata__")) {
-        node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        if (!node.isObject()) throw new SafeTensorsException(file + ": __metadata__ must be an object of strings");
+        node.fields().forEachRemaining(m -> {
+          if (!m.getValue().isTextual()) throw new SafeTensorsException(file + ": __metadata__ value of '" + m.getKey() + "' is not a string");
+          metadata.put(m.getKey(), m.getValue().asText());
+        });
         continue;
       }
+      if (!node.isObject()) throw new SafeTensorsException(file + ": tensor '" + name + "': entry must be an object");
       String where = file + ": tensor '" + name + "'";
       JsonNode dtype = node.get("dtype"), shape = node.get("shape"), offsets = node.get("data_offsets");
       if (dtype == null || shape == null || !shape.isArray() || offsets == null || !offsets.isArray() || offsets.size() != 2) {
@@ -138,28 +148,46 @@ public final class SafeTensors implements AutoCloseable {
       DType type = DType.fromCode(dtype.asText(), where);
       long[] dims = new long[shape.size()];
       for (int i = 0; i < dims.length; ++i) {
-        dims[i] = shape.get(i).asLong(-1);
+        JsonNode d = shape.get(i);
+        dims[i] = d.canConvertToLong() && d.isIntegralNumber() ? d.asLong() : -1;
         if (dims[i] < 0) throw new SafeTensorsException(where + ": invalid shape " + shape);
       }
-      long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
+      JsonNode b = offsets.get(0), e = offsets.get(1);
+      long begin = b.isIntegralNumber() && b.canConvertToLong() ? b.asLong() : -1, end = e.isIntegralNumber() && e.canConvertToLong() ? e.asLong() : -1;
       Entry entry = new Entry(name, type, dims, begin, end);
       if (begin < 0 || end < begin) throw new SafeTensorsException(where + ": invalid data_offsets " + offsets);
       if (end > dataBytes) {
-        throw new SafeTensorsException(where + ": data_offsets " + offsets + " exceed the " + dataBytes
-            + " data bytes of the file (truncated file?)");
+        throw new SafeTensorsException(where + ": data_offsets " + offsets + " exceed the " + dataBytes + " data bytes of the file (truncated file?)");
       }
-      if (end - begin != entry.numel() * type.size()) {
-        throw new SafeTensorsException(where + ": " + (end - begin) + " bytes for shape " + Arrays.toString(dims)
-            + " of " + type + " (expected " + entry.numel() * type.size() + ")");
+      long bytes;
+      try {
+        bytes = Math.multiplyExact(entry.numel(), (long) type.size());
+      } catch (ArithmeticException overflow) {
+        throw new SafeTensorsException(where + ": shape " + Arrays.toString(dims) + " of " + type + " overflows 64-bit byte counts");
+      }
+      if (end - begin != bytes) {
+        throw new SafeTensorsException(where + ": " + (end - begin) + " bytes for shape " + Arrays.toString(dims) + " of " + type + " (expected " + bytes + ")");
       }
       entries.put(name, entry);
     }
+    // As the reference library validates: sorted by (begin, end), the tensors tile the data
+    // section exactly, with no gap, no overlap and nothing after the last one (zero-size tensors
+    // may sit anywhere, even at another tensor's start).
     List<Entry> sorted = new ArrayList<>(entries.values());
-    sorted.sort(Comparator.comparingLong(Entry::begin));
-    for (int i = 1; i < sorted.size(); ++i) {
-      if (sorted.get(i).begin() < sorted.get(i - 1).end()) {
-        throw new SafeTensorsException(file + ": tensors '" + sorted.get(i - 1).name() + "' and '" + sorted.get(i).name() + "' overlap");
+    sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    long expected = 0;
+    Entry previous = null;
+    for (Entry t : sorted) {
+      if (t.begin() != expected) {
+        String what = t.begin() < expected ? "overlaps tensor '" + previous.name() + "'" : "leaves a gap of " + (t.begin() - expected) + " bytes before it";
+        throw new SafeTensorsException(file + ": tensor '" + t.name() + "' at data_offsets [" + t.begin() + ", " + t.end() + "] " + what);
       }
+      expected = t.end();
+      previous = t;
+    }
+    if (expected != dataBytes) {
+      throw new SafeTensorsException(file + ": the tensors cover " + expected + " of the " + dataBytes + " data bytes"
+          + (expected > dataBytes ? " (truncated file?)" : " (trailing bytes after the last tensor)"));
     }
     return new Header(Collections.unmodifiableMap(entries), Collections.unmodifiableMap(metadata));
   }

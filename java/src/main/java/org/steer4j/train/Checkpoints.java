@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.InputException;
 
 /**
  * Checkpoint directories: the model's own files (written by its {@link Step#save}), {@code
@@ -61,10 +62,12 @@ public final class Checkpoints {
 
   /** The training state saved with a checkpoint. */
   public static State readState(Path dir) {
+    Path file = dir.resolve("state.json");
     try {
-      return JSON.readValue(dir.resolve("state.json").toFile(), State.class);
+      return JSON.readValue(file.toFile(), State.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("can't read " + dir.resolve("state.json"), e);
+      throw new InputException(file + ": unreadable training state (" + e.getClass().getSimpleName() + "); delete " + dir
+          + " to train this model from its previous checkpoint or from the start", e);
     }
   }
 

@@ -108,6 +108,46 @@ class SafeTensorsTest {
     assertTrue(e.getMessage().endsWith("missing.safetensors: no such file"), e.getMessage());
   }
 
+  /**
+   * Validation as the reference library's ({@code safetensors}' Rust {@code Metadata::validate}):
+   * entries sorted by (begin, end) tile the data section exactly; shapes that overflow 64-bit
+   * byte counts are refused in the header check (before any tensor is made); metadata values
+   * are strings; the header is UTF-8.
+   */
+  @Test
+  void validatesAsTheReferenceLibraryDoes() throws Exception {
+    // a zero-size tensor at another tensor's start is valid (the reference sorts by (begin, end))
+    try (SafeTensors st = SafeTensors.open(write(
+        "{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"a\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]}}", 8))) {
+      assertEquals(0, st.tensor("a").numel());
+      assertEquals(2, st.tensor("b").numel());
+    }
+    var e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write(
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[4611686018427387905,4],\"data_offsets\":[0,16]}}", 16)));
+    assertTrue(e.getMessage().contains("tensor 'x'") && e.getMessage().contains("overflows"), e.getMessage());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write(
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+    assertTrue(e.getMessage().contains("tensor 'x'") && e.getMessage().contains("gap of 4 bytes"), e.getMessage());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write(
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+    assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write(
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12)));
+    assertTrue(e.getMessage().contains("cover 4 of the 12 data bytes"), e.getMessage());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write("{\"__metadata__\":{\"steps\":3}}")));
+    assertTrue(e.getMessage().contains("__metadata__ value of 'steps' is not a string"), e.getMessage());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(write(
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4)));
+    assertTrue(e.getMessage().contains("invalid shape"), e.getMessage());
+    byte[] bad = "{\"\u00ff\":1}".getBytes(StandardCharsets.ISO_8859_1);  // a lone 0xFF byte
+    ByteBuffer b = ByteBuffer.allocate(8 + bad.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(bad.length).put(bad);
+    Path file = Files.createTempFile(dir, "u", ".safetensors");
+    Files.write(file, b.array());
+    e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(file));
+    assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
+  }
+
   private Path write(String header) throws Exception {
     return write(header, 0);
   }
