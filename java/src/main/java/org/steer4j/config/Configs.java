@@ -18,10 +18,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.AtomicFiles;
 
 /**
@@ -102,17 +102,15 @@ public final class Configs {
   /** The YAML mapping of {@code file} (an empty file is an empty mapping). */
   private static ObjectNode readMapping(Path file) {
     String source = file.toString();
+    if (!Files.exists(file)) throw new ConfigException(source + ": no such file");
     JsonNode tree;
     try {
-      tree = YAML.readTree(Files.readString(file));
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(source + ": no such file");
+      tree = YAML.readTree(TextFiles.read(file));  // UTF-8 with or without BOM, LF or CRLF
     } catch (JsonProcessingException e) {
       throw new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new ConfigException(source + ": can't read: " + e.getMessage(), e);
     }
-    if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
+    // An empty file is a mistake (a wrong path, a file not saved), not a request for every default.
+    if (tree == null || tree.isMissingNode() || tree.isNull()) throw new ConfigException(source + ": the file is empty (no keys)");
     if (!tree.isObject()) throw new ConfigException(source + ": expected a mapping of keys at the top level");
     return (ObjectNode) tree;
   }

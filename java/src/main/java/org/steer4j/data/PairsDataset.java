@@ -1,12 +1,9 @@
 package org.steer4j.data;
 
-import static org.bytedeco.pytorch.global.torch.isnan;
+import static org.bytedeco.pytorch.global.torch.isfinite;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +13,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.io.SafeTensors;
+import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.AtomicFiles;
 
 /**
@@ -105,71 +103,95 @@ public final class PairsDataset {
           + Arrays.toString(b.sizes().vec().get()) + " differ in shape");
     }
     if (a.size(0) == 0) throw new DatasetException(where + ": no pairs");
-    for (var e : Map.of("features_a", a, "features_b", b).entrySet()) {
-      Tensor rows = isnan(e.getValue()).any(1);
-      if (rows.any().item_long() != 0) {
-        long row = rows.nonzero().select(0, 0).item_long();
-        throw new DatasetException(where + ": '" + e.getKey() + "' has NaN in row " + row);
+    for (String name : List.of("features_a", "features_b")) {
+      Tensor x = name.equals("features_a") ? a : b;
+      Tensor bad = isfinite(x).logical_not();
+      if (bad.any().item_long() != 0) {
+        Tensor at = bad.nonzero().select(0, 0);  // [row, column] of the first one
+        long row = at.select(0, 0).item_long(), column = at.select(0, 1).item_long();
+        double value = x.select(0, row).select(0, column).item_double();
+        throw new DatasetException(where + ": '" + name + "' has " + (Double.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf")
+            + " in row " + row + ", column " + column + " (every feature must be finite)");
       }
     }
   }
 
   private record Table(List<String> labels, Split[] splits, byte[][] choices) {}
 
+  /**
+   * Reads {@code pairs.csv} as pandas writes it too ({@code to_csv(index=False)}, optionally
+   * {@code utf-8-sig} with a byte-order mark, CRLF line ends, fields in double quotes, and a
+   * choice column with ties holding floats: {@code 0.0}, {@code 1.0}, empty).
+   */
   private static Table readTable(Path table, int n) {
-    try (BufferedReader in = Files.newBufferedReader(table, StandardCharsets.UTF_8)) {
-      String header = in.readLine();
-      if (header == null) throw new DatasetException(table + ": empty file, expected header idx,split,choice_<label>...");
-      String[] columns = header.trim().split(",", -1);
-      if (columns.length < 3 || !columns[0].equals("idx") || !columns[1].equals("split")) {
-        throw new DatasetException(table + ": header '" + header + "' must be idx,split,choice_<label>...");
-      }
-      List<String> labels = new ArrayList<>();
-      for (int c = 2; c < columns.length; ++c) {
-        if (!columns[c].startsWith("choice_") || columns[c].length() == "choice_".length()) {
-          throw new DatasetException(table + ": column '" + columns[c] + "' must be named choice_<label>");
+    if (!Files.exists(table)) throw new DatasetException(table + ": no such file");
+    List<String> labels = new ArrayList<>();
+    Split[] splits = new Split[n];
+    byte[][][] choices = new byte[1][][];
+    int[] rows = {0}, width = {0};
+    TextFiles.lines(table, (line, lineNo) -> {
+      if (lineNo == 1) {
+        String[] columns = fields(line.trim());
+        if (columns.length < 3 || !columns[0].equals("idx") || !columns[1].equals("split")) {
+          throw new DatasetException(table + ": line 1: header '" + line + "' must be idx,split,choice_<label>...");
         }
-        labels.add(columns[c].substring("choice_".length()));
-      }
-      Split[] splits = new Split[n];
-      byte[][] choices = new byte[labels.size()][n];
-      String line;
-      int lineNo = 1, rows = 0;
-      while ((line = in.readLine()) != null) {
-        ++lineNo;
-        if (line.isBlank()) continue;
-        String[] f = line.split(",", -1);
-        String where = table + ": line " + lineNo;
-        if (f.length != columns.length) throw new DatasetException(where + ": " + f.length + " fields, expected " + columns.length);
-        int idx;
-        try {
-          idx = Integer.parseInt(f[0].trim());
-        } catch (NumberFormatException e) {
-          throw new DatasetException(where + ": idx '" + f[0] + "' is not an integer");
+        for (int c = 2; c < columns.length; ++c) {
+          if (!columns[c].startsWith("choice_") || columns[c].length() == "choice_".length()) {
+            throw new DatasetException(table + ": line 1: column '" + columns[c] + "' must be named choice_<label>");
+          }
+          labels.add(columns[c].substring("choice_".length()));
         }
-        if (idx < 0 || idx >= n) throw new DatasetException(where + ": idx " + idx + " outside the " + n + " rows of " + FEATURES);
-        if (splits[idx] != null) throw new DatasetException(where + ": idx " + idx + " appears twice");
-        Split split = Split.parse(f[1]);
-        if (split == null) throw new DatasetException(where + ": split '" + f[1] + "' is not train, val or test");
-        splits[idx] = split;
-        for (int l = 0; l < labels.size(); ++l) {
-          String v = f[2 + l].trim();
-          choices[l][idx] = switch (v) {
-            case "0" -> 0;
-            case "1" -> 1;
-            case "" -> TIE;
-            default -> throw new DatasetException(where + ": choice_" + labels.get(l) + " '" + v + "' must be 0, 1 or empty (tie)");
-          };
-        }
-        ++rows;
+        width[0] = columns.length;
+        choices[0] = new byte[labels.size()][n];
+        return;
       }
-      if (rows != n) throw new DatasetException(table + ": " + rows + " rows but " + FEATURES + " has " + n + " pairs");
-      return new Table(labels, splits, choices);
-    } catch (NoSuchFileException e) {
-      throw new DatasetException(table + ": no such file");
-    } catch (IOException e) {
-      throw new DatasetException(table + ": can't read: " + e.getMessage());
+      if (line.isBlank()) return;
+      String[] f = fields(line);
+      String where = table + ": line " + lineNo;
+      if (f.length != width[0]) throw new DatasetException(where + ": " + f.length + " fields, expected " + width[0]);
+      int idx;
+      try {
+        idx = Integer.parseInt(f[0].trim());
+      } catch (NumberFormatException e) {
+        throw new DatasetException(where + ": idx '" + f[0] + "' is not an integer");
+      }
+      if (idx < 0 || idx >= n) throw new DatasetException(where + ": idx " + idx + " outside the " + n + " rows of " + FEATURES);
+      if (splits[idx] != null) throw new DatasetException(where + ": idx " + idx + " appears twice");
+      Split split = Split.parse(f[1].trim());
+      if (split == null) throw new DatasetException(where + ": split '" + f[1] + "' is not train, val or test");
+      splits[idx] = split;
+      for (int l = 0; l < labels.size(); ++l) choices[0][l][idx] = choice(f[2 + l].trim(), where, labels.get(l));
+      ++rows[0];
+    });
+    if (width[0] == 0) throw new DatasetException(table + ": empty file, expected header idx,split,choice_<label>...");
+    if (rows[0] != n) throw new DatasetException(table + ": " + rows[0] + " rows but " + FEATURES + " has " + n + " pairs");
+    return new Table(labels, splits, choices[0]);
+  }
+
+  /** A choice: 0 (a preferred), 1 (b preferred) or empty (tie); pandas' float forms 0.0 / 1.0 too. */
+  private static byte choice(String v, String where, String label) {
+    switch (v) {
+      case "0", "0.0" -> {
+        return 0;
+      }
+      case "1", "1.0" -> {
+        return 1;
+      }
+      case "" -> {
+        return TIE;
+      }
+      default -> throw new DatasetException(where + ": choice_" + label + " '" + v + "' must be 0, 1 or empty (tie)");
     }
+  }
+
+  /** The comma-separated fields of a line, each without surrounding double quotes. */
+  private static String[] fields(String line) {
+    String[] f = line.split(",", -1);
+    for (int i = 0; i < f.length; ++i) {
+      String s = f[i].trim();
+      if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) f[i] = s.substring(1, s.length() - 1);
+    }
+    return f;
   }
 
   /** Writes {@code pairs.safetensors} and {@code pairs.csv} into {@code dir} (each atomically). */

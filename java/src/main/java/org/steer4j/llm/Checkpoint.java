@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.Tensor;
 import org.steer4j.io.SafeTensors;
+import org.steer4j.io.TextFiles;
 
 /**
  * A Hugging Face checkpoint directory: {@code config.json} plus either {@code model.safetensors}
@@ -64,7 +65,7 @@ public final class Checkpoint implements WeightSource, AutoCloseable {
   private void openShards(Path index) {
     JsonNode root;
     try {
-      root = JSON.readTree(Files.readString(index));
+      root = JSON.readTree(TextFiles.read(index));
     } catch (IOException e) {
       throw new CheckpointException(index + ": can't read or parse: " + e.getMessage(), e);
     }

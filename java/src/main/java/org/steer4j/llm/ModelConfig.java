@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.Warnings;
 
 /**
@@ -69,13 +69,12 @@ public record ModelConfig(
   /** Reads {@code config.json} (a file, or a checkpoint directory holding one). */
   public static ModelConfig read(Path path) {
     Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
+    if (!Files.exists(file)) throw new CheckpointException(file + ": no such file (a Hugging Face checkpoint directory needs config.json)");
     JsonNode node;
     try {
-      node = JSON.readTree(Files.readString(file));
-    } catch (NoSuchFileException e) {
-      throw new CheckpointException(file + ": no such file (a Hugging Face checkpoint directory needs config.json)");
+      node = JSON.readTree(TextFiles.read(file));
     } catch (IOException e) {
-      throw new CheckpointException(file + ": can't read or parse: " + e.getMessage(), e);
+      throw new CheckpointException(file + ": malformed JSON: " + e.getMessage(), e);
     }
     if (node == null || !node.isObject()) throw new CheckpointException(file + ": not a JSON object");
     return parse((ObjectNode) node, file.toString());

@@ -2,8 +2,6 @@ package org.steer4j.policy;
 
 import static org.bytedeco.pytorch.global.torch.tensor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +18,7 @@ import org.steer4j.data.Split;
 import org.steer4j.data.TextPairs;
 import org.steer4j.data.Users;
 import org.steer4j.io.TensorCache;
+import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.Provenance;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;
@@ -155,7 +154,8 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
     for (int r = 0; r < table.size(); ++r) tableRowOfIdx.put(table.pairs().get(r).idx(), r);
     Map<Integer, Integer> out = new LinkedHashMap<>();
     try {
-      List<String> lines = Files.readAllLines(file);
+      if (!Files.exists(file)) throw new DatasetException(file + ": no such file (steer4j embed writes it beside the embeddings)");
+      List<String> lines = List.of(TextFiles.read(file).split("\n"));
       if (lines.isEmpty() || !lines.get(0).trim().equals("row,source_idx")) throw new DatasetException(file + ": header must be row,source_idx");
       for (int i = 1; i < lines.size(); ++i) {
         if (lines.get(i).isBlank()) continue;
@@ -164,9 +164,7 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
         if (tableRow == null) throw new DatasetException(file + ": line " + (i + 1) + ": pair idx " + f[1] + " is not in the text table");
         out.put(tableRow, Integer.parseInt(f[0].trim()));
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("can't read " + file + " (made by steer4j embed beside the embeddings)", e);
-    } catch (NumberFormatException e) {
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
       throw new DatasetException(file + ": " + e.getMessage());
     }
     return out;

@@ -92,6 +92,23 @@ class ConfigsTest {
   }
 
   @Test
+  void anEmptyFileIsAnErrorNotEveryDefault() throws Exception {
+    Path empty = dir.resolve("empty.yaml");
+    Files.writeString(empty, "# nothing yet\n\n");
+    var e = assertThrows(ConfigException.class, () -> Configs.load(SmokeConfig.class, empty, List.of("hidden=8")));
+    assertTrue(e.getMessage().equals(empty + ": the file is empty (no keys)"), e.getMessage());
+  }
+
+  @Test
+  void yamlWithAByteOrderMarkAndCrlfLineEndsReads() throws Exception {
+    Path f = dir.resolve("windows.yaml");
+    Files.writeString(f, "\uFEFFhidden: 24\r\ntasks: 3\r\n");
+    SmokeConfig c = Configs.load(SmokeConfig.class, f, List.of());
+    assertEquals(24, c.hidden());
+    assertEquals(3, c.tasks());
+  }
+
+  @Test
   void missingFileIsReported() {
     var e = assertThrows(ConfigException.class, () -> Configs.load(SmokeConfig.class, dir.resolve("none.yaml"), List.of()));
     assertTrue(e.getMessage().endsWith("none.yaml: no such file"), e.getMessage());

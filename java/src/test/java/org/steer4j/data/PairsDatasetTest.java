@@ -82,7 +82,45 @@ class PairsDatasetTest {
     a.select(0, 2).select(0, 1).fill_(new org.bytedeco.pytorch.Scalar(Double.NaN));
     SafeTensors.write(d.resolve("pairs.safetensors"), Map.of("features_a", a, "features_b", randn(4, 3)), Map.of());
     var e = fails(d);
-    assertTrue(e.getMessage().contains("'features_a' has NaN in row 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("'features_a' has NaN in row 2, column 1"), e.getMessage());
+  }
+
+  @Test
+  void infiniteValuesNameTheRowAndColumn() throws Exception {
+    Path d = valid();
+    Tensor b = randn(4, 3);
+    b.select(0, 3).select(0, 0).fill_(new org.bytedeco.pytorch.Scalar(Double.POSITIVE_INFINITY));
+    SafeTensors.write(d.resolve("pairs.safetensors"), Map.of("features_a", randn(4, 3), "features_b", b), Map.of());
+    var e = fails(d);
+    assertTrue(e.getMessage().contains("pairs.safetensors: 'features_b' has +Inf in row 3, column 0"), e.getMessage());
+  }
+
+  /**
+   * pairs.csv as pandas writes it with {@code to_csv(index=False, encoding="utf-8-sig",
+   * lineterminator="\r\n", quoting=csv.QUOTE_ALL)}, choice columns holding ties as floats (NaN
+   * makes pandas store 0.0 / 1.0), reads as the plain file does.
+   */
+  @Test
+  void aPairsCsvWrittenByPandasReadsTheSame() throws Exception {
+    Path d = valid();
+    PairsDataset plain = PairsDataset.read(d);
+    String pandas = "\uFEFF\"idx\",\"split\",\"choice_helpfulness\",\"choice_honesty\"\r\n"
+        + "\"0\",\"train\",\"0.0\",\"1\"\r\n\"1\",\"val\",\"1.0\",\"1\"\r\n\"2\",\"test\",\"\",\"0\"\r\n\"3\",\"train\",\"1.0\",\"0\"\r\n";
+    Files.writeString(d.resolve("pairs.csv"), pandas);
+    PairsDataset back = PairsDataset.read(d);
+    assertEquals(plain.labels(), back.labels());
+    for (int r = 0; r < 4; ++r) {
+      assertEquals(plain.split(r), back.split(r));
+      for (int l = 0; l < 2; ++l) assertEquals(plain.choice(l, r), back.choice(l, r));
+    }
+  }
+
+  @Test
+  void aPairsCsvThatIsNotUtf8NamesTheLine() throws Exception {
+    Path d = valid();
+    Files.write(d.resolve("pairs.csv"), "idx,split,choice_helpfulness,choice_honesty\n0,train,0,1\n1,v\u00e4l,1,1\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    var e = assertThrows(org.steer4j.runtime.InputException.class, () -> PairsDataset.read(d));
+    assertTrue(e.getMessage().endsWith("pairs.csv: line 3: not valid UTF-8 (save the file as UTF-8)"), e.getMessage());
   }
 
   @Test
