@@ -1,5 +1,6 @@
 package org.steer4j.train;
 
+import static org.bytedeco.pytorch.global.torch.isfinite;
 import static org.bytedeco.pytorch.global.torch.zeros_like;
 
 import java.io.IOException;
@@ -47,8 +48,17 @@ public final class FusedAdam {
     }
   }
 
-  /** One update of every parameter that has a gradient. */
+  /**
+   * One update of every parameter that has a gradient.
+   *
+   * @throws NonFiniteException naming the first parameter with a NaN or infinite gradient; no
+   *     parameter is updated then
+   */
   public void step() {
+    for (var e : params.entrySet()) {
+      Tensor g = e.getValue().grad();
+      if (g.defined() && isfinite(g).all().item_int() == 0) throw new NonFiniteException("non-finite gradient of '" + e.getKey() + "'");
+    }
     ++steps;
     for (var e : params.entrySet()) {
       Tensor g = e.getValue().grad();

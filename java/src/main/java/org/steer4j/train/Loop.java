@@ -77,6 +77,12 @@ public final class Loop {
       Map<String, Double> metrics;
       try (PointerScope scope = new PointerScope()) {
         metrics = step.run(Rng.derive(settings.seed(), settings.stream(), k));
+        Double loss = metrics.get("loss");
+        if (loss != null && !Double.isFinite(loss)) throw new NonFiniteException("loss " + loss);
+      } catch (NonFiniteException e) {
+        throw new NonFiniteException((checkpoints == null ? "" : checkpoints + ": ") + "step " + k + ": " + e.getMessage()
+            + "; training stopped" + (lastDir != null && state.step() > 0 ? ", checkpoints/last (step " + state.step() + ") is the last good state"
+            : ", no checkpoint was written") + " (check the data for extreme values, or lower train.lr)");
       }
       for (TrainingListener l : listeners) l.onStep(k, metrics);
       if (k % settings.valEvery() == 0 || k == total) {
