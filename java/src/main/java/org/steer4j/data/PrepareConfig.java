@@ -6,7 +6,8 @@ import org.steer4j.config.Checks;
 /**
  * {@code steer4j prepare}: UltraFeedback rows to a text-pairs table (see UltraFeedbackPairs).
  *
- * @param input openbmb/UltraFeedback JSONL: a file, or a directory of *.jsonl files
+ * @param input openbmb/UltraFeedback: a JSONL or parquet file, a directory of *.jsonl or *.parquet files, or a glob
+ *     in the file name such as {@code data/train-*-of-00004.parquet} (the Hub's shards)
  * @param output the text-pairs JSONL to write ({@code embed}'s input); a summary JSON is written beside it
  * @param subset hh, hht or all
  * @param seed seed of the random split (42 in the paper)
@@ -15,7 +16,7 @@ import org.steer4j.config.Checks;
  */
 public record PrepareConfig(String input, String output, Subset subset, long seed, double trainFraction, double valFraction) {
   public PrepareConfig {
-    Checks.require(input != null && !input.isBlank(), "input must name the UltraFeedback JSONL file or folder");
+    Checks.require(input != null && !input.isBlank(), "input must name the UltraFeedback JSONL / parquet file, folder or glob");
     Checks.require(output != null && !output.isBlank(), "output must name the text-pairs file to write");
     Checks.require(subset != null, "subset must be one of hh, hht, all");
     Checks.range("train_fraction", trainFraction, 0, 1);

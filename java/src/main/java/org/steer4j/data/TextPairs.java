@@ -81,12 +81,18 @@ public final class TextPairs {
     });
   }
 
-  /** Reads and validates a table written by {@link #write} (or by hand in the same shape). */
+  /**
+   * Reads and validates a table written by {@link #write} (or by hand in the same shape), or a
+   * parquet file ({@code *.parquet}) with the same columns: {@code idx} an integer, {@code split},
+   * {@code prompt}, {@code response_a}, {@code response_b} strings, {@code choices} a struct of
+   * integers (null = tie), optional {@code ratings_a} / {@code ratings_b} structs of integers.
+   */
   public static TextPairs read(Path file) {
     List<Pair> pairs = new ArrayList<>();
     java.util.Set<Integer> seen = new java.util.HashSet<>();
     List<List<String>> labelHolder = new ArrayList<>();  // the first line's labels
-    JsonLines.read(file, "no such file (make it with 'steer4j prepare')", (n, where) -> {
+    String missing = "no such file (make it with 'steer4j prepare')";
+    JsonLines.Visitor row = (n, where) -> {
       for (String key : new String[] {"prompt", "response_a", "response_b", "split"}) {
         if (!n.path(key).isTextual()) throw new DatasetException(where + ": '" + key + "' must be a string");
       }
@@ -111,9 +117,28 @@ public final class TextPairs {
       }
       pairs.add(new Pair(idx, split, n.get("prompt").asText(), n.get("response_a").asText(), n.get("response_b").asText(), choices,
           ratings(n.get("ratings_a")), ratings(n.get("ratings_b"))));
-    });
+    };
+    if (ParquetTable.isParquet(file)) readParquet(file, missing, row);
+    else JsonLines.read(file, missing, row);
     if (labelHolder.isEmpty()) throw new DatasetException(file + ": no pairs");
     return new TextPairs(labelHolder.get(0), pairs);
+  }
+
+  /** A parquet table's rows as the JSON lines {@link #write} makes, after checking the column types. */
+  private static void readParquet(Path file, String missing, JsonLines.Visitor row) {
+    try (ParquetTable table = ParquetTable.open(file, missing)) {
+      table.require("idx", "an integer type", ParquetTable.INTEGER_TYPES::contains);
+      for (String c : List.of("split", "prompt", "response_a", "response_b")) table.require(c, "VARCHAR", "VARCHAR"::equals);
+      String struct = "a STRUCT with one integer field per label";
+      table.require("choices", struct, t -> t.startsWith("STRUCT("));
+      StringBuilder json = new StringBuilder("{'idx': idx, 'split': split, 'prompt': prompt, 'response_a': response_a, 'response_b': response_b, 'choices': choices");
+      for (String r : List.of("ratings_a", "ratings_b")) {
+        if (!table.columns().containsKey(r)) continue;
+        table.require(r, "a STRUCT with one integer field per aspect", t -> t.startsWith("STRUCT("));
+        json.append(", '").append(r).append("': ").append(r);
+      }
+      table.rows(json.append('}').toString(), row);
+    }
   }
 
   private static int[] ratings(JsonNode node) {
