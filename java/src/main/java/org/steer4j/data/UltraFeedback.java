@@ -143,17 +143,29 @@ public final class UltraFeedback {
     for (JsonNode c : completions) {
       JsonNode response = c.get("response");
       if (response == null || !response.isTextual()) continue;  // the reference drops these too
-      out.add(new Completion(response.asText(), ratings(c.get("annotations"))));
+      out.add(new Completion(response.asText(), ratings(c.get("annotations"), where)));
     }
     return new Row(instruction.asText(), out);
   }
 
-  private static int[] ratings(JsonNode annotations) {
+  /** UltraFeedback's rating scale: the rules compare integers from 1 to 5. */
+  public static final int MIN_RATING = 1, MAX_RATING = 5;
+
+  /**
+   * The four ratings, or null when one is not an integer (the completion is dropped).
+   *
+   * @throws DatasetException for an integer outside the 1..5 scale (a file of another scale,
+   *     whose pairs the rules would compare wrongly)
+   */
+  private static int[] ratings(JsonNode annotations, String where) {
     if (annotations == null || !annotations.isObject()) return null;
     int[] r = new int[ASPECTS.size()];
     for (int a = 0; a < r.length; ++a) {
       Integer v = integerRating(annotations.path(ASPECTS.get(a)).get("Rating"));
       if (v == null) return null;
+      if (v < MIN_RATING || v > MAX_RATING) {
+        throw new DatasetException(where + ": " + ASPECTS.get(a) + " Rating " + v + " is outside UltraFeedback's scale " + MIN_RATING + ".." + MAX_RATING);
+      }
       r[a] = v;
     }
     return r;

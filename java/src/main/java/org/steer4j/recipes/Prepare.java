@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.steer4j.data.DatasetException;
 import org.steer4j.data.PrepareConfig;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.data.UltraFeedback;
@@ -20,6 +21,13 @@ public final class Prepare {
   public static UltraFeedbackPairs.Result run(PrepareConfig cfg) throws IOException {
     var rows = UltraFeedback.read(Path.of(cfg.input()));
     var result = UltraFeedbackPairs.build(rows, cfg.subset(), cfg.seed(), cfg.trainFraction(), cfg.valFraction());
+    var s = result.stats();
+    if (s.kept() == 0) {
+      // Nothing to train on is never a success: say why, with the counts.
+      throw new DatasetException(cfg.input() + ": no " + cfg.subset().name().toLowerCase(java.util.Locale.ROOT) + " pairs: " + s.rows() + " rows, "
+          + s.prompts() + " prompts, " + s.completions() + " completions with a response, " + s.droppedCompletions()
+          + " of them dropped for a missing or non-integer (N/A) rating, " + s.pairs() + " candidate pairs, 0 kept");
+    }
     Path output = Path.of(cfg.output());
     result.pairs().write(output, UltraFeedback.ASPECTS);
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
