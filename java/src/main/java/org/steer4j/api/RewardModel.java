@@ -68,6 +68,8 @@ public final class RewardModel {
 
   /** The reward adapted to the user of {@code context}: one forward pass, no gradient step. */
   public UserReward adapt(List<PreferencePair> context) {
+    if (context == null) throw new IllegalArgumentException("the context is null (an empty list is a user with no choices)");
+    for (PreferencePair p : context) if (p == null) throw new IllegalArgumentException("a context pair is null");
     if (!conditional()) return new UserReward(this, null);
     int d = inputWidth(), c = context.size();
     float[] flat = new float[c * 2 * d];
@@ -106,10 +108,17 @@ public final class RewardModel {
     }
   }
 
+  /**
+   * Refuses an option the network can't score meaningfully.
+   *
+   * @throws IllegalArgumentException when it is null, of the wrong width, or holds NaN or an infinity
+   */
   void check(float[] option) {
+    if (option == null) throw new IllegalArgumentException("an option is null");
     if (option.length != inputWidth()) {
       throw new IllegalArgumentException("an option has " + option.length + " features, the model expects " + inputWidth());
     }
+    PreferencePair.requireFinite(option, "an option");
   }
 
   private static Tensor tensor(float[] values, long... shape) {

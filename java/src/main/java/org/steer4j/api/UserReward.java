@@ -25,6 +25,8 @@ public final class UserReward {
 
   /** The user's rewards for several options (one batched forward). */
   public float[] rewards(float[][] options) {
+    if (options == null) throw new IllegalArgumentException("options is null");
+    if (options.length == 0) return new float[0];
     int n = options.length, d = model.inputWidth();
     float[] flat = new float[n * d];
     for (int i = 0; i < n; ++i) {

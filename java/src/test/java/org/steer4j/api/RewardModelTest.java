@@ -83,4 +83,19 @@ class RewardModelTest {
     var missing = assertThrows(IllegalArgumentException.class, () -> RewardModel.load(dir.resolve("nothing")));
     assertTrue(missing.getMessage().contains("not a steer4j reward model"));
   }
+
+  @Test
+  void nonFiniteOrMissingInputsAreRefusedNotScored() {
+    UserReward user = model.prior();
+    var e = assertThrows(IllegalArgumentException.class, () -> user.reward(new float[] {Float.NaN}));
+    assertTrue(e.getMessage().contains("an option has NaN at feature 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> user.preferenceProbability(new float[] {0.5f}, new float[] {Float.POSITIVE_INFINITY}));
+    assertTrue(e.getMessage().contains("Infinity at feature 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> model.adapt(List.of(new PreferencePair(new float[] {Float.NaN}, new float[] {0.2f}))));
+    assertTrue(e.getMessage().contains("the chosen option has NaN"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> user.reward(null));
+    assertThrows(IllegalArgumentException.class, () -> model.adapt(null));
+    assertThrows(IllegalArgumentException.class, () -> user.rewards(null));
+    assertEquals(0, user.rewards(new float[0][]).length, "no options, no rewards");
+  }
 }
