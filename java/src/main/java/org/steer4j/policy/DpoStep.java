@@ -58,7 +58,7 @@ public final class DpoStep implements Step {
     this.card = card;
     this.optimizer = FusedAdam.of(policy.trainableState(), config.train());
     Tensor pairs = data.pairs().stacked();
-    LabelUsers users = new LabelUsers(data.pairs(), config.data().labels());
+    LabelUsers users = new LabelUsers(data.pairs(), config.sampler().labelsOr(config.data().labels()));
     this.sampler = new TaskSampler(pairs, users, Split.TRAIN, config.sampler());
     this.validation = new TaskSampler(pairs, users, Split.VAL, config.sampler());
     this.sequences = data.sequences();

@@ -61,19 +61,20 @@ public final class PolicyExperiment {
   }
 
   /**
-   * The effective config of each policy: its file, the overrides, then the experiment's shared
-   * sections, except that a policy's own non-empty {@code data.labels} choose its training users
-   * (a per-objective baseline); every policy is evaluated on the experiment's labels.
+   * The effective config of each policy (precedence as for reward models, docs/architecture.md):
+   * the experiment's run, runtime, data, base and eval sections apply to every policy; its
+   * {@code sampler.labels} choose its training users (a per-objective baseline); every policy is
+   * evaluated on the experiment's labels.
    */
   public List<PolicyConfig> modelConfigs() {
     List<PolicyConfig> out = new ArrayList<>();
     PolicyDataConfig d = config.data();
     for (String file : config.models()) {
-      PolicyConfig m = Configs.load(PolicyConfig.class, configDir.resolve(file), config.modelOverrides());
-      List<String> labels = m.data().labels().isEmpty() ? d.labels() : m.data().labels();
-      PolicyDataConfig data = new PolicyDataConfig(d.source(), d.dialogue(), d.textPairs(), d.embeddings(), labels, d.cacheDir());
-      out.add(new PolicyConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), data, config.base(), m.sampler(),
-          m.policy(), m.dpo(), m.train(), config.eval()));
+      Path modelFile = configDir.resolve(file);
+      PolicyConfig m = Configs.load(PolicyConfig.class, modelFile, config.modelOverrides());
+      ModelFiles.checkLabels(modelFile, m.data().labels(), d.labels(), m.sampler().labels());
+      out.add(ModelFiles.named(modelFile, () -> new PolicyConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), d,
+          config.base(), m.sampler(), m.policy(), m.dpo(), m.train(), config.eval())));
     }
     if (out.stream().map(c -> c.run().name()).distinct().count() != out.size()) {
       throw new IllegalArgumentException("models: every policy config needs its own run.name");

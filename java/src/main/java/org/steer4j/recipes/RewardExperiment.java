@@ -53,7 +53,12 @@ public final class RewardExperiment {
     this.log = run.log();
   }
 
-  /** The effective config of each model: its file, the overrides, then the experiment's shared sections. */
+  /**
+   * The effective config of each model (precedence, docs/architecture.md: defaults < model file <
+   * experiment file and its {@code model_overrides} < command line): the experiment's run,
+   * runtime, data and eval sections apply to every model; a model's own sections (sampler, model,
+   * train) come from its file and the overrides.
+   */
   public List<RewardConfig> modelConfigs() {
     return modelConfigs(config.data());
   }
@@ -61,14 +66,11 @@ public final class RewardExperiment {
   private List<RewardConfig> modelConfigs(DataConfig experimentData) {
     List<RewardConfig> out = new ArrayList<>();
     for (String file : config.models()) {
-      RewardConfig m = Configs.load(RewardConfig.class, configDir.resolve(file), config.modelOverrides());
-      // The experiment's data, except that a model may train on a subset of its labels.
-      var data = experimentData;
-      if (!m.data().labels().isEmpty()) {
-        data = new DataConfig(data.source(), data.path(), data.size(), data.seed(), m.data().labels(), data.users(), data.mixture());
-      }
-      out.add(new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), data,
-          m.sampler(), m.model(), m.train(), config.eval()));
+      Path modelFile = configDir.resolve(file);
+      RewardConfig m = Configs.load(RewardConfig.class, modelFile, config.modelOverrides());
+      ModelFiles.checkLabels(modelFile, m.data().labels(), experimentData.labels(), m.sampler().labels());
+      out.add(ModelFiles.named(modelFile, () -> new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(),
+          experimentData, m.sampler(), m.model(), m.train(), config.eval())));
     }
     long distinct = out.stream().map(c -> c.run().name()).distinct().count();
     if (distinct != out.size()) throw new IllegalArgumentException("models: every model config needs its own run.name");
@@ -93,7 +95,7 @@ public final class RewardExperiment {
       Files.createDirectories(dir.resolve("checkpoints"));
       Configs.save(m, dir.resolve("config.yaml"));
       long t0 = System.nanoTime();
-      RewardData modelData = data.withLabels(m.data().labels());
+      RewardData modelData = data.withLabels(m.sampler().labels());
       RewardStep step = RewardStep.create(m, modelData);
       Loop.Result result = new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), dir.resolve("checkpoints"))
           .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))

@@ -76,7 +76,7 @@ class PolicyConfigsTest {
     PolicyConfig np = model("hh_dpo", "npdpo_mixed.yaml");
     assertEquals(PolicyModelConfig.Type.NP_DPO, np.policy().type());
     assertEquals(org.steer4j.nn.ContextEncoder.Encoder.LINEAR, np.policy().contextEncoder());
-    assertEquals(List.of("truthfulness"), model("hht_dpo", "btl_truthfulness.yaml").data().labels());
+    assertEquals(List.of("truthfulness"), model("hht_dpo", "btl_truthfulness.yaml").sampler().labels());
   }
 
   @Test

@@ -37,7 +37,8 @@ class ShippedConfigsTest {
     for (String model : c.models()) {
       RewardConfig m = Configs.load(RewardConfig.class, experiment.getParent().resolve(model), List.of());
       assertTrue(m.run().name().length() > 0, model);
-      for (String label : m.data().labels()) assertTrue(c.data().labels().contains(label), model + " trains on " + label + ", not an experiment label");
+      assertTrue(m.data().labels().isEmpty() || m.data().labels().equals(c.data().labels()), model + ": training users belong in sampler.labels");
+      for (String label : m.sampler().labels()) assertTrue(c.data().labels().contains(label), model + " trains on " + label + ", not an experiment label");
     }
   }
 }
