@@ -13,6 +13,7 @@ import org.steer4j.config.ConfigException;
 import org.steer4j.config.Configs;
 import org.steer4j.recipes.RewardExperimentConfig;
 import org.steer4j.recipes.ExperimentKind;
+import org.steer4j.recipes.ExperimentRuns;
 import org.steer4j.recipes.PolicyExperimentConfig;
 import org.steer4j.eval.Results;
 import org.steer4j.run.RunDirectory;
@@ -37,28 +38,60 @@ final class ExperimentCommand implements Callable<Integer> {
   @Parameters(index = "1..*", paramLabel = "KEY=VALUE", description = "overrides, e.g. runtime.threads=2 'model_overrides=[train.steps=100]'")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the experiment in an existing run directory")
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = {"continue the experiment in an existing run directory, with the run's own",
+      "configs (CONFIG is not read; an override that would change the run is refused)"})
   Path resume;
 
   @Override
   public Integer call() throws Exception {
-    Path file = resume != null ? resume.resolve("config.yaml") : config;
-    // Model configs are named relative to the experiment file; a resumed run reads its copies.
     Path configDir = config.toAbsolutePath().getParent();
-    if (kind(file, overrides) == ExperimentKind.POLICY) {
-      PolicyExperimentConfig cfg = Configs.load(PolicyExperimentConfig.class, file, overrides);
-      RunDirectory run = resume != null ? RunDirectory.open(resume) : RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
-      var outcome = new PolicyExperiment(cfg, configDir, run).run();
-      System.out.println(Results.markdown(outcome.accuracy()));
-      System.out.println("run directory: " + run + " (report.md, results.csv, generation.csv, plots/)");
-      return Files.exists(run.file("results.csv")) ? 0 : 1;
+    if (resume != null) {
+      // A run continues with its own effective config and its own copies of the model files; the
+      // CONFIG argument is not read, and an override that would change the run is refused.
+      if (!Files.isRegularFile(resume.resolve("config.yaml"))) throw new ConfigException(resume + ": not a run directory (no config.yaml)");
+      Path saved = resume.resolve("config.yaml");
+      Path modelFiles = ExperimentRuns.modelFiles(resume, configDir);
+      if (kind(saved, List.of()) == ExperimentKind.POLICY) {
+        PolicyExperimentConfig run = Configs.load(PolicyExperimentConfig.class, saved, List.of());
+        PolicyExperimentConfig given = Configs.load(PolicyExperimentConfig.class, saved, overrides);
+        ExperimentRuns.refuseChanges(resume, run, given, new PolicyExperiment(run, modelFiles, null).modelConfigs(),
+            new PolicyExperiment(given, modelFiles, null).modelConfigs());
+        return policy(new PolicyExperiment(run, modelFiles, RunDirectory.open(resume)));
+      }
+      RewardExperimentConfig run = Configs.load(RewardExperimentConfig.class, saved, List.of());
+      RewardExperimentConfig given = Configs.load(RewardExperimentConfig.class, saved, overrides);
+      ExperimentRuns.refuseChanges(resume, run, given, new RewardExperiment(run, modelFiles, null).modelConfigs(),
+          new RewardExperiment(given, modelFiles, null).modelConfigs());
+      return reward(new RewardExperiment(run, modelFiles, RunDirectory.open(resume)));
     }
-    RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, file, overrides);
-    RunDirectory run = resume != null ? RunDirectory.open(resume) : RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
-    var rows = new RewardExperiment(cfg, configDir, run).run();
+    // Everything is loaded and checked before the run directory exists: a bad key or a missing
+    // file leaves nothing behind.
+    if (kind(config, overrides) == ExperimentKind.POLICY) {
+      PolicyExperimentConfig probe = Configs.load(PolicyExperimentConfig.class, config, overrides);
+      PolicyExperimentConfig cfg = Configs.load(PolicyExperimentConfig.class, config, ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
+      new PolicyExperiment(cfg, configDir, null).check();
+      var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, cfg.models());
+      return policy(new PolicyExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
+    }
+    RewardExperimentConfig probe = Configs.load(RewardExperimentConfig.class, config, overrides);
+    RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, config, ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
+    new RewardExperiment(cfg, configDir, null).check();
+    var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, cfg.models());
+    return reward(new RewardExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
+  }
+
+  private static int policy(PolicyExperiment experiment) throws IOException {
+    var outcome = experiment.run();
+    System.out.println(Results.markdown(outcome.accuracy()));
+    System.out.println("run directory: " + experiment.runDirectory() + " (report.md, results.csv, generation.csv, plots/)");
+    return Files.exists(experiment.runDirectory().file("results.csv")) ? 0 : 1;
+  }
+
+  private static int reward(RewardExperiment experiment) throws IOException {
+    var rows = experiment.run();
     System.out.println(Results.markdown(rows));
-    System.out.println("run directory: " + run + " (report.md, results.csv, plots/)");
-    return Files.exists(run.file("results.csv")) ? 0 : 1;
+    System.out.println("run directory: " + experiment.runDirectory() + " (report.md, results.csv, plots/)");
+    return Files.exists(experiment.runDirectory().file("results.csv")) ? 0 : 1;
   }
 
   /** The config's top-level {@code kind} (a {@code kind=...} override wins); reward when absent. */

@@ -176,4 +176,25 @@ public final class Configs {
     }
     return sb.length() == 0 ? "" : sb + ": ";
   }
+
+  /**
+   * Where two configs differ, as {@code key.path: a -> b} lines (keys in snake_case, as in YAML),
+   * in key order.
+   */
+  public static List<String> differences(Object a, Object b) {
+    List<String> out = new java.util.ArrayList<>();
+    diff("", toTree(a), toTree(b), out);
+    return out;
+  }
+
+  private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
+    if (a != null && b != null && a.isObject() && b.isObject()) {
+      java.util.Set<String> keys = new java.util.TreeSet<>();
+      a.fieldNames().forEachRemaining(keys::add);
+      b.fieldNames().forEachRemaining(keys::add);
+      for (String k : keys) diff(path.isEmpty() ? k : path + "." + k, a.get(k), b.get(k), out);
+    } else if (!java.util.Objects.equals(a, b)) {
+      out.add(path + ": " + a + " -> " + b);
+    }
+  }
 }

@@ -19,6 +19,7 @@ import org.steer4j.policy.GenerationEvaluator;
 import org.steer4j.policy.PolicyEvaluator;
 import org.steer4j.io.TensorCache;
 import org.steer4j.llm.DecoderLm;
+import org.steer4j.llm.ModelConfig;
 import org.steer4j.llm.ForwardOptions;
 import org.steer4j.llm.TextTokenizer;
 import org.steer4j.policy.ChatEncoder;
@@ -57,7 +58,12 @@ public final class PolicyExperiment {
     this.config = config;
     this.configDir = configDir;
     this.run = run;
-    this.log = run.log();
+    this.log = run == null ? null : run.log();
+  }
+
+  /** The run directory this experiment writes into (null while only checking). */
+  public RunDirectory runDirectory() {
+    return run;
   }
 
   /**
@@ -73,7 +79,7 @@ public final class PolicyExperiment {
       Path modelFile = configDir.resolve(file);
       PolicyConfig m = Configs.load(PolicyConfig.class, modelFile, config.modelOverrides());
       ModelFiles.checkLabels(modelFile, m.data().labels(), d.labels(), m.sampler().labels());
-      out.add(ModelFiles.named(modelFile, () -> new PolicyConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(), d,
+      out.add(ModelFiles.named(modelFile, () -> new PolicyConfig(new RunConfig(m.run().name(), run == null ? config.run().outputDir() : run.path().toString()), config.runtime(), d,
           config.base(), m.sampler(), m.policy(), m.dpo(), m.train(), config.eval())));
     }
     if (out.stream().map(c -> c.run().name()).distinct().count() != out.size()) {
@@ -85,6 +91,17 @@ public final class PolicyExperiment {
   /** Everything the report shows. */
   public record Outcome(List<AccuracyRow> accuracy, List<GenerationEvaluator.Row> generation, List<GenerationEvaluator.Example> examples,
       Map<String, String> training, String data, String base, double seconds) {}
+
+  /**
+   * Everything that can be checked before a run directory exists: every policy file loads, and
+   * a checkpoint named as the base model has its config.json.
+   *
+   * @throws org.steer4j.runtime.InputException naming the file at fault
+   */
+  public void check() {
+    modelConfigs();
+    if (config.base().source() == BaseModelConfig.Source.CHECKPOINT) ModelConfig.read(Path.of(config.base().path()));
+  }
 
   public Outcome run() throws IOException {
     long started = System.nanoTime();

@@ -9,6 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.steer4j.config.Configs;
+import org.steer4j.io.SafeTensors;
+import org.steer4j.data.PairsDataset;
+import org.steer4j.data.DatasetException;
+import org.steer4j.config.ConfigException;
 import org.steer4j.data.DataConfig;
 import org.steer4j.data.PrepareConfig;
 import org.steer4j.reward.RewardConfig;
@@ -50,7 +54,12 @@ public final class RewardExperiment {
     this.config = config;
     this.configDir = configDir;
     this.run = run;
-    this.log = run.log();
+    this.log = run == null ? null : run.log();
+  }
+
+  /** The run directory this experiment writes into (null while only checking). */
+  public RunDirectory runDirectory() {
+    return run;
   }
 
   /**
@@ -69,12 +78,36 @@ public final class RewardExperiment {
       Path modelFile = configDir.resolve(file);
       RewardConfig m = Configs.load(RewardConfig.class, modelFile, config.modelOverrides());
       ModelFiles.checkLabels(modelFile, m.data().labels(), experimentData.labels(), m.sampler().labels());
-      out.add(ModelFiles.named(modelFile, () -> new RewardConfig(new RunConfig(m.run().name(), run.path().toString()), config.runtime(),
+      out.add(ModelFiles.named(modelFile, () -> new RewardConfig(new RunConfig(m.run().name(), run == null ? config.run().outputDir() : run.path().toString()), config.runtime(),
           experimentData, m.sampler(), m.model(), m.train(), config.eval())));
     }
     long distinct = out.stream().map(c -> c.run().name()).distinct().count();
     if (distinct != out.size()) throw new IllegalArgumentException("models: every model config needs its own run.name");
     return out;
+  }
+
+  /**
+   * Everything that can be checked before a run directory exists: every model file and the
+   * pipeline's configs load, and a pairs dataset named by data.path is there with a valid
+   * safetensors header (its full validation runs when it is read).
+   *
+   * @throws org.steer4j.runtime.InputException naming the file at fault
+   */
+  public void check() {
+    modelConfigs();
+    var p = config.pipeline();
+    if (p.prepare() != null) Configs.load(PrepareConfig.class, configDir.resolve(p.prepare()), p.prepareOverrides());
+    if (p.embed() != null) Configs.load(EmbedConfig.class, configDir.resolve(p.embed()), p.embedOverrides());
+    DataConfig d = config.data();
+    if (d.source() == DataConfig.Source.PAIRS && p.embed() == null) {
+      if (d.path() == null || d.path().isBlank()) throw new ConfigException("data.path is required when data.source is pairs (or set pipeline.embed)");
+      Path dir = Path.of(d.path());
+      if (!Files.isDirectory(dir)) throw new DatasetException(dir + ": no such pairs dataset directory (data.path)");
+      for (String f : List.of(PairsDataset.FEATURES, PairsDataset.TABLE)) {
+        if (!Files.isRegularFile(dir.resolve(f))) throw new DatasetException(dir.resolve(f) + ": no such file (a pairs dataset needs " + f + ")");
+      }
+      SafeTensors.open(dir.resolve(PairsDataset.FEATURES)).close();
+    }
   }
 
   public List<AccuracyRow> run() throws IOException {

@@ -23,7 +23,7 @@ public final class RunDirectory {
   private RunDirectory(Path path) {
     this.path = path;
     try {
-      Files.createDirectories(path.resolve("checkpoints"));
+      Files.createDirectories(path);
     } catch (IOException e) {
       throw new UncheckedIOException("can't create run directory " + path, e);
     }

@@ -28,9 +28,12 @@ public final class AtomicFiles {
   public static void write(Path target, Writer writer) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    // Not Files.createTempFile: it makes the file 0600 whatever the umask; output files should
+    // follow the umask like any other tool's (CREATE_NEW uses the default mode, 0666 & ~umask).
+    Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime() ^ Thread.currentThread().getId() << 48)
+        + java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20) + ".tmp");
     try {
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
         BufferedOutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         writer.write(out);
         out.flush();
