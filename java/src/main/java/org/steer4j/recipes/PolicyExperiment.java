@@ -133,6 +133,7 @@ public final class PolicyExperiment {
         generation.addAll(g.rows());
         examples.addAll(g.examples());
       }
+      RunClock clock = new RunClock(run.path());
       for (int k = 0; k < models.size(); ++k) {
         PolicyConfig m = models.get(k);
         String name = m.run().name();
@@ -153,7 +154,8 @@ public final class PolicyExperiment {
             .listen(Listeners.progress(name))
             .listen(Listeners.log(log, name))
             .run();
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        // over every session of the run; a policy that was already trained spent nothing now
+        double seconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
         Policy policy = step.policy();
         policy.load(result.best());
         long e0 = System.nanoTime();
@@ -172,7 +174,7 @@ public final class PolicyExperiment {
             result.steps(), seconds, RewardExperiment.medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep(),
             (System.nanoTime() - e0) / 1e9));
       }
-      double seconds = (System.nanoTime() - started) / 1e9;
+      double seconds = clock.finishSession((System.nanoTime() - started) / 1e9);
       Outcome outcome = new Outcome(accuracy, generation, examples, training, data.description(), lm.config() + ", " + base.path(), seconds);
       java.util.Set<String> conditional = new java.util.LinkedHashSet<>();
       for (PolicyConfig m : models) if (m.policy().conditional()) conditional.add(m.run().name());

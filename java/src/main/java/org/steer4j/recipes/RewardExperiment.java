@@ -119,6 +119,7 @@ public final class RewardExperiment {
     RewardData data = RewardData.load(dataConfig);
     log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
 
+    RunClock clock = new RunClock(run.path());
     List<AccuracyRow> rows = new ArrayList<>();
     Map<String, RewardNet> trained = new LinkedHashMap<>();
     Map<String, String> summaries = new LinkedHashMap<>();
@@ -135,7 +136,8 @@ public final class RewardExperiment {
           .listen(Listeners.progress(name))
           .listen(Listeners.log(log, name))
           .run();
-      double trainSeconds = (System.nanoTime() - t0) / 1e9;
+      // over every session of the run; a model that was already trained spent nothing now
+      double trainSeconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
       RewardNet net = RewardNetFactory.load(result.best(), m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
       List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval());
       rows.addAll(r);
@@ -155,14 +157,19 @@ public final class RewardExperiment {
       Plots.accuracyVsContext(rows, label, png);
       images.add(run.path().relativize(png).toString());
     }
-    if (config.curves()) {
+    if (config.curves() && dataConfig.source() == DataConfig.Source.SYNTHETIC) {
       for (Path png : RewardCurves.plot(trained, data, config.curveContexts(), config.eval().seed(), plots)) {
         images.add(run.path().relativize(png).toString());
       }
+    } else if (config.curves()) {
+      // Only the synthetic world has a true r(y) to draw against; a user's 1-d data has none.
+      log.info("curves: skipped (the data is not the synthetic world, so there is no true reward curve to draw)");
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
-    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds));
-    log.info("experiment done in %.1f s: %s, %s", seconds, run.file("results.csv"), run.file("report.md"));
+    double session = (System.nanoTime() - started) / 1e9;
+    double seconds = clock.finishSession(session);
+    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds, clock.sessions()));
+    log.info("experiment done in %.1f s (%.1f s over the run's %d sessions): %s, %s", session, seconds, clock.sessions(), run.file("results.csv"),
+        run.file("report.md"));
     return rows;
   }
 
@@ -199,10 +206,11 @@ public final class RewardExperiment {
     return ms.length == 0 ? Double.NaN : ms[ms.length / 2];
   }
 
-  private String report(RewardData data, List<AccuracyRow> rows, Map<String, String> summaries, List<String> images, double seconds) {
+  private String report(RewardData data, List<AccuracyRow> rows, Map<String, String> summaries, List<String> images, double seconds, int sessions) {
     StringBuilder sb = new StringBuilder("# Reward experiment: ").append(config.run().name()).append("\n\n");
-    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %d threads%n- evaluation: test split, %d batches x %d tasks,"
+    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %d threads%s%n- evaluation: test split, %d batches x %d tasks,"
         + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, Native.threads(),
+        sessions > 1 ? " (over the run's " + sessions + " sessions: it was resumed)" : "",
         config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
     sb.append("\n## Training\n\n");
     summaries.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));

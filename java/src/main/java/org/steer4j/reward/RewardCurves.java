@@ -23,7 +23,8 @@ import org.steer4j.data.TaskSampler;
 import org.steer4j.eval.Plots;
 
 /**
- * For the synthetic world (1-D options): the reward curves r(y) each model infers for each user
+ * For the synthetic world only (1-D options; the experiment calls it for no other data, since
+ * only this world has a true reward to draw): the reward curves r(y) each model infers for each user
  * type from a few of that user's context pairs, against the true reward. Rewards are only
  * identified up to an increasing affine map, so every curve is standardised (zero mean, unit
  * variance over the grid) before it is drawn.

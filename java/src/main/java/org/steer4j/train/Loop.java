@@ -41,8 +41,12 @@ public final class Loop {
     }
   }
 
-  /** What a finished training left behind. */
-  public record Result(Path best, Path last, long steps, double bestValLoss, long bestStep) {}
+  /**
+   * What a finished training left behind.
+   *
+   * @param stepsRun the steps this call ran (0 when {@code last/} was already at the end)
+   */
+  public record Result(Path best, Path last, long steps, double bestValLoss, long bestStep, long stepsRun) {}
 
   /**
    * @param checkpoints the folder of {@code best/} and {@code last/}; {@code null} keeps none
@@ -100,7 +104,7 @@ public final class Loop {
       if (lastDir != null && (k % settings.checkpointEvery() == 0 || k == total)) save(lastDir, step.optimizer(), state);
     }
     for (TrainingListener l : listeners) l.onEnd(total);
-    return new Result(bestDir, lastDir, total, state.bestValLoss(), state.bestStep());
+    return new Result(bestDir, lastDir, total, state.bestValLoss(), state.bestStep(), Math.max(0, total - first + 1));
   }
 
   private void save(Path dir, FusedAdam optimizer, Checkpoints.State state) {

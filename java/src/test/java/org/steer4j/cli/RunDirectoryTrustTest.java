@@ -103,4 +103,53 @@ class RunDirectoryTrustTest {
     assertTrue(files.size() >= 12, files.toString());
     for (Path f : files) assertArrayEquals(Files.readAllBytes(f), Files.readAllBytes(b.resolve(a.relativize(f))), a.relativize(f).toString());
   }
+
+  /** The training times a report gives per model, e.g. "np-btl: 4 steps in 0.3 s" -> 0.3. */
+  static java.util.Map<String, Double> trainingSeconds(Path report) throws Exception {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    var m = java.util.regex.Pattern.compile("^- ([\\w-]+): (\\d+) steps in ([0-9.]+) s", java.util.regex.Pattern.MULTILINE).matcher(Files.readString(report));
+    while (m.find()) out.put(m.group(1), Double.parseDouble(m.group(3)));
+    return out;
+  }
+
+  @Test
+  void resumingAFinishedRunReportsItAsItWas() throws Exception {
+    Path experiment = experiment(), out = dir.resolve("out");
+    assertEquals(0, start(experiment, out, "runtime.threads=1").code());
+    Path run = onlyRun(out);
+    var before = trainingSeconds(run.resolve("report.md"));
+    String results = Files.readString(run.resolve("results.csv"));
+    UserErrorsTest.Outcome resumed = UserErrorsTest.run("experiment", experiment.toString(), "--resume", run.toString());
+    assertEquals(0, resumed.code(), resumed.err());
+    assertEquals(before.keySet(), trainingSeconds(run.resolve("report.md")).keySet());
+    assertEquals(before, trainingSeconds(run.resolve("report.md")), "training times are the run's, not the resume's 0 s");
+    assertEquals(results, Files.readString(run.resolve("results.csv")));
+    String log = Files.readString(run.resolve("run.log"));
+    assertTrue(log.contains("np-btl: already trained (4 steps)") && !log.contains("training steps 5..4"), log);
+    assertTrue(Files.readString(run.resolve("report.md")).contains("over the run's 2 sessions"));
+  }
+
+  @Test
+  void curvesAreDrawnOnlyForAWorldWithATrueCurve() throws Exception {
+    // a user's 1-d dataset whose labels are not the synthetic world's user types
+    Path data = dir.resolve("pairs");
+    var world = org.steer4j.data.SyntheticWorld.generate(400, 3);
+    byte[][] choices = {new byte[400], new byte[400]};
+    org.steer4j.data.Split[] splits = new org.steer4j.data.Split[400];
+    for (int r = 0; r < 400; ++r) {
+      splits[r] = world.split(r);
+      choices[0][r] = world.choice(0, r);
+      choices[1][r] = world.choice(1, r);
+    }
+    org.steer4j.data.PairsDataset.of(world.featuresA(), world.featuresB(), List.of("alice", "bob"), splits, choices).write(data);
+    Path out = dir.resolve("out");
+    UserErrorsTest.Outcome o = start(experiment(), out, "data.source=pairs", "data.path=" + data, "data.labels=[alice, bob]", "curves=true",
+        "runtime.threads=1");
+    assertEquals(0, o.code(), o.err());
+    Path run = onlyRun(out);
+    assertTrue(Files.exists(run.resolve("report.md")));
+    try (Stream<Path> s = Files.list(run.resolve("plots"))) {
+      assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("reward_curves")), "no 'true r(y)' for a user's data");
+    }
+  }
 }
