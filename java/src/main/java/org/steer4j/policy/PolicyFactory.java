@@ -11,6 +11,7 @@ import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.TextTokenizer;
 import org.steer4j.runtime.Native;
 import org.steer4j.runtime.Provenance;
+import org.steer4j.train.Checkpoints;
 import java.util.Map;
 
 /**
@@ -50,6 +51,7 @@ public final class PolicyFactory {
    */
   public static Loaded load(Path dir, Path base, String device) {
     Path checkpoint = checkpoint(dir);
+    Checkpoints.verify(checkpoint);
     Native.ensureInit();
     PolicyCard card = Configs.loadUpgraded(PolicyCard.class, checkpoint.resolve(PolicyCard.FILE),
         tree -> Provenance.upgradeLegacyCard(tree, "policy_experiment", Map.of("base_fingerprint", PolicyCard.BASE_INPUT)));

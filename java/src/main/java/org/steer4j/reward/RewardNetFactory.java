@@ -15,6 +15,7 @@ import org.steer4j.nn.Weights;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.runtime.Native;
 import org.steer4j.runtime.Provenance;
+import org.steer4j.train.Checkpoints;
 
 /**
  * The one place reward networks are assembled, for training (the recipes) and for serving
@@ -58,6 +59,7 @@ public final class RewardNetFactory {
 
   /** Loads a saved model (from {@link #checkpoint}) in evaluation mode. */
   public static RewardNet load(Path checkpoint, boolean bf16) {
+    Checkpoints.verify(checkpoint);
     Native.ensureInit();
     RewardNet net = network(card(checkpoint).model(), card(checkpoint).inputWidth(), bf16);
     Weights.load(net, checkpoint.resolve(WEIGHTS));

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.steer4j.runtime.AtomicFiles;
+import org.steer4j.runtime.Fingerprint;
 import org.steer4j.runtime.InputException;
 
 /**
@@ -43,6 +44,7 @@ public final class Checkpoints {
       AtomicFiles.deleteTree(tmp);
       Files.createDirectories(tmp);
       content.writeInto(tmp);
+      writeChecksums(tmp);
       Path old = parent.resolve("." + dir.getFileName() + ".old");
       AtomicFiles.deleteTree(old);
       if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
@@ -83,4 +85,51 @@ public final class Checkpoints {
   }
 
 
+
+  /** The checksums of a checkpoint's files, in {@code sha256sum}'s format ({@code sha256sum -c} checks them). */
+  public static final String CHECKSUMS = "checksums.sha256";
+
+  private static void writeChecksums(Path dir) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (Path f : files(dir)) sb.append(Fingerprint.sha256(f)).append("  ").append(dir.relativize(f).toString().replace('\\', '/')).append('\n');
+    AtomicFiles.writeString(dir.resolve(CHECKSUMS), sb.toString());
+  }
+
+  private static java.util.List<Path> files(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals(CHECKSUMS)).sorted().toList();
+    }
+  }
+
+  /**
+   * Checks every file of a checkpoint against its checksums (a checkpoint written before
+   * checksums existed has none and passes).
+   *
+   * @throws InputException naming the damaged file and saying what to delete
+   */
+  public static void verify(Path dir) {
+    Path sums = dir.resolve(CHECKSUMS);
+    if (!Files.exists(sums)) return;
+    String what = "; delete " + dir + " to train this model again from its start (a run's other models are kept)";
+    try {
+      java.util.Set<String> listed = new java.util.HashSet<>();
+      for (String line : Files.readAllLines(sums)) {
+        if (line.isBlank()) continue;
+        int sep = line.indexOf("  ");
+        if (sep != 64) throw new InputException(sums + ": malformed line '" + line + "'" + what);
+        String name = line.substring(sep + 2);
+        listed.add(name);
+        Path f = dir.resolve(name);
+        if (!Files.isRegularFile(f)) throw new InputException(dir + ": corrupt checkpoint: " + name + " is missing" + what);
+        if (!Fingerprint.sha256(f).equals(line.substring(0, 64))) throw new InputException(dir + ": corrupt checkpoint: " + name + " does not match its checksum" + what);
+      }
+      for (Path f : files(dir)) {
+        if (!listed.contains(dir.relativize(f).toString().replace('\\', '/'))) {
+          throw new InputException(dir + ": corrupt checkpoint: " + dir.relativize(f) + " is not one of its files" + what);
+        }
+      }
+    } catch (IOException e) {
+      throw new InputException(dir + ": can't read the checkpoint (" + e.getMessage() + ")" + what, e);
+    }
+  }
 }

@@ -71,6 +71,7 @@ public final class Loop {
     Checkpoints.State state = new Checkpoints.State(0, total, Double.POSITIVE_INFINITY, 0);
     Path resumeFrom = lastDir == null ? null : Checkpoints.resolve(lastDir);
     if (resumeFrom != null) {
+      Checkpoints.verify(resumeFrom);
       step.load(resumeFrom);
       Checkpoints.loadOptimizer(resumeFrom, step.optimizer());
       state = Checkpoints.readState(resumeFrom);
