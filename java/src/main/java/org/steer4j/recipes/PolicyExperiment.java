@@ -29,6 +29,7 @@ import org.steer4j.policy.PolicyData;
 import org.steer4j.policy.ReferenceLogProbCache;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.run.RunLog;
+import org.steer4j.runtime.Fingerprint;
 import org.steer4j.runtime.Native;
 import org.steer4j.runtime.Provenance;
 import org.steer4j.policy.DpoStep;
@@ -118,6 +119,13 @@ public final class PolicyExperiment {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
       ChatEncoder chat = new ChatEncoder(tokenizer, base.format().chatFormat(lm.config()), base.systemPrompt(), tokenizer.eosId(lm.config()));
       String fingerprint = ReferenceLogProbCache.modelFingerprint(lm);
+      Map<String, String> inputs = new LinkedHashMap<>();
+      inputs.put(Path.of(base.path()).toAbsolutePath().normalize() + " (base weights, config, dtype)", fingerprint);
+      if (!config.data().textPairs().isBlank()) {
+        Path pairs = Path.of(config.data().textPairs()).toAbsolutePath().normalize();
+        if (Files.isRegularFile(pairs)) inputs.put(pairs.toString(), Fingerprint.sha256(pairs));
+      }
+      RunInputs.recordOrCheck(run.path(), inputs);
       TensorCache features = new TensorCache(cacheDir.resolve("embeddings"));
       PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log);
       log.info("data: %s", data.description());

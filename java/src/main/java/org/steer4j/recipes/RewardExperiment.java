@@ -117,6 +117,9 @@ public final class RewardExperiment {
     DataConfig dataConfig = pipeline();
     List<RewardConfig> models = modelConfigs(dataConfig);
     RewardData data = RewardData.load(dataConfig);
+    Map<String, String> inputs = new LinkedHashMap<>();
+    data.inputs().forEach((name, sha) -> inputs.put(Path.of(dataConfig.path()).resolve(name).toAbsolutePath().normalize().toString(), sha));
+    RunInputs.recordOrCheck(run.path(), inputs);
     log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
 
     RunClock clock = new RunClock(run.path());

@@ -129,9 +129,8 @@ class RunDirectoryTrustTest {
     assertTrue(Files.readString(run.resolve("report.md")).contains("over the run's 2 sessions"));
   }
 
-  @Test
-  void curvesAreDrawnOnlyForAWorldWithATrueCurve() throws Exception {
-    // a user's 1-d dataset whose labels are not the synthetic world's user types
+  /** A user's 1-d pairs dataset whose labels are not the synthetic world's user types. */
+  Path userDataset() throws Exception {
     Path data = dir.resolve("pairs");
     var world = org.steer4j.data.SyntheticWorld.generate(400, 3);
     byte[][] choices = {new byte[400], new byte[400]};
@@ -142,6 +141,23 @@ class RunDirectoryTrustTest {
       choices[1][r] = world.choice(1, r);
     }
     org.steer4j.data.PairsDataset.of(world.featuresA(), world.featuresB(), List.of("alice", "bob"), splits, choices).write(data);
+    return data;
+  }
+
+  @Test
+  void resumeRefusesAnInputFileThatChangedSinceTheRunStarted() throws Exception {
+    Path data = userDataset(), out = dir.resolve("out"), experiment = experiment();
+    assertEquals(0, start(experiment, out, "data.source=pairs", "data.path=" + data, "data.labels=[alice, bob]", "runtime.threads=1").code());
+    Path run = onlyRun(out);
+    Path csv = data.resolve("pairs.csv");
+    Files.writeString(csv, Files.readString(csv) + "\n");  // an edit after the run started: one more (blank) line
+    UserErrorsTest.Outcome o = UserErrorsTest.run("experiment", experiment.toString(), "--resume", run.toString());
+    UserErrorsTest.assertOneLine(o, csv.toAbsolutePath().normalize() + ": changed since the run started");
+  }
+
+  @Test
+  void curvesAreDrawnOnlyForAWorldWithATrueCurve() throws Exception {
+    Path data = userDataset();
     Path out = dir.resolve("out");
     UserErrorsTest.Outcome o = start(experiment(), out, "data.source=pairs", "data.path=" + data, "data.labels=[alice, bob]", "curves=true",
         "runtime.threads=1");
