@@ -37,7 +37,7 @@ public final class Checkpoints {
    * it in by renames: a crash leaves the previous checkpoint (or its {@code .old} copy, which
    * {@link #resolve} finds), never a half-written one.
    */
-  public static void write(Path dir, Content content) {
+  public static void write(Path dir, long step, Content content) {
     Path parent = dir.toAbsolutePath().getParent();
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp");
     try {
@@ -45,9 +45,11 @@ public final class Checkpoints {
       Files.createDirectories(tmp);
       content.writeInto(tmp);
       writeChecksums(tmp);
+      KillSwitch.at("checkpoint-written", step);  // crash tests: the new checkpoint is complete, not swapped in
       Path old = parent.resolve("." + dir.getFileName() + ".old");
       AtomicFiles.deleteTree(old);
       if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+      KillSwitch.at("checkpoint-swapped", step);  // crash tests: only the .old copy exists
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
       AtomicFiles.deleteTree(old);
     } catch (IOException e) {
@@ -75,6 +77,16 @@ public final class Checkpoints {
 
   public static void writeState(Path dir, State state) throws IOException {
     AtomicFiles.writeString(dir.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+  }
+
+  /**
+   * Finishes a swap that a crash interrupted: when {@code dir} is missing and its previous
+   * version ({@code .old}) exists, that version is put back (the new one, never swapped in, is
+   * written again by the resumed run).
+   */
+  public static void recover(Path dir) throws IOException {
+    Path old = dir.toAbsolutePath().getParent().resolve("." + dir.getFileName() + ".old");
+    if (!Files.exists(dir) && Files.isDirectory(old)) Files.move(old, dir, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** The checkpoint at {@code dir}, or its previous version if a swap was interrupted. */

@@ -69,6 +69,14 @@ public final class Loop {
     Path lastDir = checkpoints == null ? null : checkpoints.resolve("last");
     Path bestDir = checkpoints == null ? null : checkpoints.resolve("best");
     Checkpoints.State state = new Checkpoints.State(0, total, Double.POSITIVE_INFINITY, 0);
+    if (checkpoints != null) {
+      try {
+        Checkpoints.recover(lastDir);
+        Checkpoints.recover(bestDir);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("can't restore an interrupted checkpoint in " + checkpoints, e);
+      }
+    }
     Path resumeFrom = lastDir == null ? null : Checkpoints.resolve(lastDir);
     if (resumeFrom != null) {
       Checkpoints.verify(resumeFrom);
@@ -89,6 +97,7 @@ public final class Loop {
             + "; training stopped" + (lastDir != null && state.step() > 0 ? ", checkpoints/last (step " + state.step() + ") is the last good state"
             : ", no checkpoint was written") + " (check the data for extreme values, or lower train.lr)");
       }
+      KillSwitch.at("after-step", k);  // crash tests: the update is made, nothing of step k is written yet
       for (TrainingListener l : listeners) l.onStep(k, metrics);
       if (k % settings.valEvery() == 0 || k == total) {
         Map<String, Double> v = step.validate();
@@ -109,7 +118,7 @@ public final class Loop {
   }
 
   private void save(Path dir, FusedAdam optimizer, Checkpoints.State state) {
-    Checkpoints.write(dir, tmp -> {
+    Checkpoints.write(dir, state.step(), tmp -> {
       step.save(tmp, state.step());
       if (optimizer != null) optimizer.save(tmp.resolve(Checkpoints.OPTIMIZER));
       Checkpoints.writeState(tmp, state);
