@@ -36,6 +36,11 @@ class PolicyModelTest {
 
   @BeforeAll
   static void train() throws Exception {
+    trainInto(dir);
+  }
+
+  /** Trains a tiny NP-DPO policy under {@code dir} ({@code dir/model} is its run directory). */
+  static void trainInto(Path dir) throws Exception {
     Native.init(2);
     Path base = dir.resolve("base");
     PolicyFixtures.model(5, 0.3).save(base, 1L << 30);
@@ -113,5 +118,31 @@ class PolicyModelTest {
   void anUnknownDirectoryIsAClearError() {
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> PolicyModel.load(dir.resolve("nope")));
     assertTrue(e.getMessage().contains("not a steer4j policy"), e.getMessage());
+  }
+
+  /** 16 threads adapting, scoring and generating at once give exactly the serial results (a fixed intra-op thread count). */
+  @Test
+  void sixteenThreadsEqualSerialCallsBitForBit() throws Exception {
+    PolicyModel policy = PolicyModel.load(dir.resolve("model"), null, "cpu");
+    String prompt = "what number am i thinking of ?";
+    GenerationSettings sampled = new GenerationSettings(1.0, 0.95, 8, 7);
+    java.util.function.IntFunction<String> work = user -> {
+      UserPolicy u = policy.adapt(choices(user % 2 == 0 ? DialogueWorld.HONESTY : DialogueWorld.HELPFULNESS, 1 + user % 3));
+      return u.generate(prompt, sampled) + "|" + Double.doubleToLongBits(u.implicitReward(prompt, "nobody can know that .")) + "|"
+          + java.util.Arrays.toString(u.latent());
+    };
+    List<String> serial = new java.util.ArrayList<>();
+    for (int user = 0; user < 6; ++user) serial.add(work.apply(user));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<String>> parallel = new java.util.ArrayList<>();
+      for (int i = 0; i < 16; ++i) {
+        final int user = i % 6;
+        parallel.add(pool.submit(() -> work.apply(user)));
+      }
+      for (int i = 0; i < 16; ++i) assertEquals(serial.get(i % 6), parallel.get(i).get(), "user " + i % 6);
+    } finally {
+      pool.shutdown();
+    }
   }
 }

@@ -59,20 +59,36 @@ class RewardModelTest {
     assertEquals(1.0, p + q, 1e-6);
   }
 
+  /** 16 threads adapting, scoring and comparing at once give exactly the serial results (a fixed intra-op thread count). */
   @Test
-  void isSafeToCallFromManyThreads() throws Exception {
-    UserReward reference = model.adapt(context(1, 5));
-    float[] expected = reference.rewards(new float[][] {{0.1f}, {0.7f}, {0.9f}});
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    List<Future<float[]>> results = new ArrayList<>();
-    for (int i = 0; i < 32; ++i) {
-      results.add(pool.submit(() -> model.adapt(context(1, 5)).rewards(new float[][] {{0.1f}, {0.7f}, {0.9f}})));
+  void sixteenThreadsEqualSerialCallsBitForBit() throws Exception {
+    float[][] options = new float[24][1];
+    for (int i = 0; i < options.length; ++i) options[i][0] = i / 23f;
+    java.util.function.IntFunction<float[]> work = user -> {
+      UserReward u = model.adapt(context(user % 2, 1 + user % 7));
+      float[] r = u.rewards(options);
+      float[] out = java.util.Arrays.copyOf(r, r.length + 1);
+      out[r.length] = (float) u.preferenceProbability(options[3], options[20]);
+      return out;
+    };
+    List<float[]> serial = new ArrayList<>();
+    for (int user = 0; user < 32; ++user) serial.add(work.apply(user));
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<float[]>> parallel = new ArrayList<>();
+      for (int round = 0; round < 2; ++round) {
+        for (int user = 31; user >= 0; --user) {
+          final int u = user;
+          parallel.add(pool.submit(() -> work.apply(u)));
+        }
+      }
+      for (int i = 0; i < parallel.size(); ++i) {
+        int user = 31 - i % 32;
+        org.junit.jupiter.api.Assertions.assertArrayEquals(serial.get(user), parallel.get(i).get(), 0f, "user " + user);
+      }
+    } finally {
+      pool.shutdown();
     }
-    for (Future<float[]> f : results) {
-      float[] got = f.get();
-      for (int k = 0; k < 3; ++k) assertEquals(expected[k], got[k], 1e-5f);
-    }
-    pool.shutdown();
   }
 
   @Test
