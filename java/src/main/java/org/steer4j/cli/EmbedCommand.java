@@ -13,10 +13,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "embed",
     mixinStandardHelpOptions = true,
-    description = {
-      "Embeds a text-pairs table with a Hugging Face causal LM (Llama, Qwen2, Gemma): the last hidden state",
-      "at an appended EOS, written as a pairs dataset. Resumable: finished shards are kept and skipped."
-    })
+    header = "Embed a text-pairs table with a causal LM into a pairs dataset.",
+    description = "Embeds a text-pairs table with a Hugging Face causal LM (Llama, Qwen2, Gemma): the last hidden state at an appended EOS, written as a pairs dataset. Resumable: finished shards are kept and skipped.")
 final class EmbedCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "YAML config, e.g. configs/hh_reward/embed.yaml")
   Path config;

@@ -26,11 +26,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "experiment",
     mixinStandardHelpOptions = true,
-    description = {
-      "An experiment in one run directory. kind: reward (the default): data -> train every reward model ->",
-      "accuracy at every C -> report. kind: policy: base model -> data -> DPO / NP-DPO policies -> implicit-reward",
-      "accuracy at every C and scored generations -> report (results.csv, generation.csv, report.md, plots/)."
-    })
+    header = "Run a reward or policy experiment: train, evaluate at every C, report.",
+    description = "An experiment in one run directory. kind: reward (the default): data -> train every reward model -> accuracy at every C -> report. kind: policy: base model -> data -> DPO / NP-DPO policies -> implicit-reward accuracy at every C and scored generations -> report (results.csv, generation.csv, report.md, plots/).")
 final class ExperimentCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CONFIG", description = "experiment YAML, e.g. configs/synthetic/experiment.yaml, configs/steer_demo/experiment.yaml")
   Path config;
@@ -38,8 +35,7 @@ final class ExperimentCommand implements Callable<Integer> {
   @Parameters(index = "1..*", paramLabel = "KEY=VALUE", description = "overrides, e.g. runtime.threads=2 'model_overrides=[train.steps=100]'")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR", description = {"continue the experiment in an existing run directory, with the run's own",
-      "configs (CONFIG is not read; an override that would change the run is refused)"})
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the experiment in an existing run directory, with the run's own configs (CONFIG is not read; an override that would change the run is refused)")
   Path resume;
 
   @Override

@@ -12,11 +12,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "prepare",
     mixinStandardHelpOptions = true,
-    description = {
-      "UltraFeedback (openbmb/UltraFeedback: JSONL, or the Hub's parquet shards) to a text-pairs table for",
-      "'embed': rated completions paired per prompt, choices per objective, the HH / HHT subsets, a",
-      "seeded 80/10/10 split."
-    })
+    header = "Turn UltraFeedback into an HH / HHT text-pairs table.",
+    description = "UltraFeedback (openbmb/UltraFeedback: JSONL, or the Hub's parquet shards) to a text-pairs table for 'embed': rated completions paired per prompt, choices per objective, the HH / HHT subsets, a seeded 80/10/10 split.")
 final class PrepareCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "YAML config, e.g. configs/hh_reward/prepare.yaml")
   Path config;

@@ -14,10 +14,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "smoke",
     mixinStandardHelpOptions = true,
-    description = {
-      "Smoke run of the native op: fused reward decoder vs the eager composition (values and",
-      "gradients), their timings, and a short fit through the autograd tape."
-    })
+    header = "Check the native op against the eager composition, time it, fit briefly.",
+    description = "Smoke run of the native op: fused reward decoder vs the eager composition (values and gradients), their timings, and a short fit through the autograd tape.")
 final class SmokeCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "YAML config (default: built-in defaults)")
   Path config;

@@ -55,7 +55,7 @@ final class DefaultsMerger {
       if (user.isNull()) return user;
       if (!user.isObject()) throw error(path, "expected a mapping, got " + describe(user));
       ObjectNode out = JsonNodeFactory.instance.objectNode();
-      for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = user.properties().iterator(); it.hasNext(); ) {
         var e = it.next();
         JsonNode b = base != null ? base.get(e.getKey()) : null;
         out.set(e.getKey(), merge(e.getValue(), p.getActualTypeArguments()[1], b, join(path, e.getKey())));
@@ -83,7 +83,7 @@ final class DefaultsMerger {
     Map<String, RecordComponent> components = new LinkedHashMap<>();
     for (RecordComponent c : type.getRecordComponents()) components.put(SNAKE.translate(c.getName()), c);
     if (user != null) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = user.properties().iterator(); it.hasNext(); ) {
         var e = it.next();
         RecordComponent c = components.get(e.getKey());
         if (c == null) {

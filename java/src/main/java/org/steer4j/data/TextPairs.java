@@ -145,7 +145,7 @@ public final class TextPairs {
     if (node == null || !node.isObject()) return null;
     int[] r = new int[node.size()];
     int i = 0;
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) r[i++] = it.next().getValue().asInt();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator(); it.hasNext(); ) r[i++] = it.next().getValue().asInt();
     return r;
   }
 }

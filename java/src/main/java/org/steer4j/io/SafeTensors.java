@@ -127,13 +127,13 @@ public final class SafeTensors implements AutoCloseable {
   private static Header parseHeader(Path file, JsonNode header, long dataBytes) {
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) {
       var field = it.next();
       String name = field.getKey();
       JsonNode node = field.getValue();
       if (name.equals("__metadata__")) {
         if (!node.isObject()) throw new SafeTensorsException(file + ": __metadata__ must be an object of strings");
-        node.fields().forEachRemaining(m -> {
+        node.properties().forEach(m -> {
           if (!m.getValue().isTextual()) throw new SafeTensorsException(file + ": __metadata__ value of '" + m.getKey() + "' is not a string");
           metadata.put(m.getKey(), m.getValue().asText());
         });

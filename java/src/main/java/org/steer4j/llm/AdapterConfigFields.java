@@ -79,7 +79,7 @@ final class AdapterConfigFields {
    */
   static LoraConfig parse(ObjectNode config, String where, int layers) {
     if (!"LORA".equals(config.path("peft_type").asText())) throw new CheckpointException(where + ": peft_type is not LORA");
-    for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = config.properties().iterator(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String field = e.getKey();
       if (HONOURED.contains(field) || INIT_ONLY.contains(field) || BOOKKEEPING.contains(field)) continue;

@@ -72,7 +72,7 @@ public final class Checkpoint implements WeightSource, AutoCloseable {
     JsonNode map = root == null ? null : root.get("weight_map");
     if (map == null || !map.isObject() || map.size() == 0) throw new CheckpointException(index + ": no weight_map");
     Map<String, List<String>> byShard = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator(); it.hasNext(); ) {
       var e = it.next();
       byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>()).add(e.getKey());
     }

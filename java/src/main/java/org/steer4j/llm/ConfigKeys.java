@@ -78,7 +78,7 @@ final class ConfigKeys {
    * @throws CheckpointException naming the file, the key and why
    */
   static void check(ObjectNode node, String where) {
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = e.getKey();
       if (READ.contains(key) || INERT.contains(key)) continue;
