@@ -98,7 +98,7 @@ public final class PolicyExperiment {
 
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
-      ChatEncoder chat = new ChatEncoder(tokenizer, base.format().chatFormat(lm.config()), base.systemPrompt(), tokenizer.eosId(lm.config()));
+      ChatEncoder chat = new ChatEncoder(tokenizer, base.format().renderer(lm.config(), tokenizer.file()), base.systemPrompt(), tokenizer.eosId(lm.config()));
       String fingerprint = ReferenceLogProbCache.modelFingerprint(lm);
       TensorCache features = new TensorCache(cacheDir.resolve("embeddings"));
       PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log);

@@ -3,6 +3,8 @@ package org.steer4j.llm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.steer4j.llm.ChatTemplate.ChatTemplateException;
+import org.steer4j.policy.ChatEncoder;
 
 /**
  * The checkpoints' own chat templates (data/fixtures/chat_templates/: the real ones of
@@ -128,6 +131,18 @@ class ChatTemplateTest {
   }
 
   @Test
+  void formatChatTemplateUsesTheCheckpointsOwnAndFallsBackToTheFamilys(@TempDir Path dir) throws IOException {
+    ModelConfig llama = ModelConfig.of(Family.LLAMA, 352, 32, 64, 2, 4, 2, 8);
+    assertSame(ChatFormat.LLAMA3, TextConfig.Format.CHAT_TEMPLATE.renderer(llama, dir), "no template: the family's format");
+    Files.copy(DIR.resolve("qwen2.5/tokenizer_config.json"), dir.resolve(ChatTemplate.CONFIG_FILE));
+    ChatRenderer own = TextConfig.Format.CHAT_TEMPLATE.renderer(llama, dir);
+    assertInstanceOf(ChatTemplate.class, own, "the checkpoint's template, whatever its family");
+    assertEquals("chat_template:cd8e9439f057", own.id());
+    assertSame(ChatFormat.GEMMA, TextConfig.Format.GEMMA.renderer(llama, dir), "a named format stays an explicit choice");
+    assertSame(ChatFormat.PLAIN, TextConfig.Format.PLAIN.renderer(llama, dir));
+  }
+
+  @Test
   void theRealTemplatesSplitAnExchangeAsTheHandWrittenFormats() {
     // the hand-written formats were written from these templates: both must agree
     for (String[] exchange : new String[][] {{"What is 2+2?", "4."}, {" padded ", " answer "}, {"line\nbreak", "two\n\nlines"}}) {
@@ -217,6 +232,81 @@ class ChatTemplateTest {
 
   private static String render(String source, List<Map<String, String>> messages) {
     return ChatTemplate.of(source, Map.of(), "test").render(messages, false);
+  }
+
+  // ---- token ids: apply_chat_template(tokenize=True) ----
+
+  /** The tiny BPE fixture (its post-processor adds <|begin_of_text|>) with {@code fixture}'s template and special tokens. */
+  private static TextTokenizer tokenizer(Path dir, String fixture) throws IOException {
+    Files.copy(TOKENIZER.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+    Path from = DIR.resolve(fixture);
+    Files.copy(from.resolve(ChatTemplate.CONFIG_FILE), dir.resolve(ChatTemplate.CONFIG_FILE));
+    if (Files.exists(from.resolve(ChatTemplate.JINJA_FILE))) Files.copy(from.resolve(ChatTemplate.JINJA_FILE), dir.resolve(ChatTemplate.JINJA_FILE));
+    return TextTokenizer.load(dir);
+  }
+
+  private static long count(long[] ids, long id) {
+    return Arrays.stream(ids).filter(i -> i == id).count();
+  }
+
+  @Test
+  void aTemplateWritingBosGetsExactlyOne(@TempDir Path dir) throws IOException {
+    try (TextTokenizer tok = tokenizer(dir, "llama3")) {
+      long bos = tok.tokenId("<|begin_of_text|>").getAsLong(), eot = tok.tokenId("<|eot_id|>").getAsLong();
+      assertEquals(bos, tok.encode("x", true)[0], "the fixture's post-processor adds BOS");
+      ChatRenderer template = TextConfig.Format.CHAT_TEMPLATE.renderer(ModelConfig.of(Family.LLAMA, 352, 32, 64, 2, 4, 2, 8), tok.file());
+      ChatEncoder chat = new ChatEncoder(tok, template, null, tok.tokenId("<|end_of_text|>").getAsLong());
+      long[] prompt = chat.prompt("What is the capital of France?");
+      assertEquals(bos, prompt[0]);
+      assertEquals(1, count(prompt, bos), Arrays.toString(prompt));
+      String expectedPrompt = fixture("llama3").render(List.of(Map.of("role", "user", "content", "What is the capital of France?")), true);
+      assertArrayEquals(tok.encode(expectedPrompt, false), prompt, "add_generation_prompt=True rendering, tokenized without special tokens");
+      assertTrue(tok.decode(prompt, false).endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n"));
+      long[] response = chat.response("What is the capital of France?", "Paris.");
+      assertEquals(eot, response[response.length - 1], "the template's terminator ends the response; no EOS appended");
+      assertEquals(0, count(response, bos));
+      long[] text = chat.text("What is the capital of France?", "Paris.");
+      assertEquals(1, count(text, bos));
+      assertArrayEquals(text, Embedder.encode(tok, template, null, List.<String[]>of(new String[] {"What is the capital of France?", "Paris."})).get(0));
+      String whole = fixture("llama3").render(List.of(Map.of("role", "user", "content", "What is the capital of France?"),
+          Map.of("role", "assistant", "content", "Paris.")), false);
+      assertArrayEquals(tok.encode(whole, false), text, "the whole conversation, tokenized without special tokens");
+      assertArrayEquals(text, concat(prompt, response), "a special token at the boundary: split and whole tokenize alike");
+      assertTrue(Arrays.stream(chat.stopTokens()).anyMatch(i -> i == eot));
+    }
+  }
+
+  @Test
+  void aTemplateWithAnotherBosGetsNoneFromThePostProcessor(@TempDir Path dir) throws IOException {
+    try (TextTokenizer tok = tokenizer(dir, "gemma-2")) {
+      long llamaBos = tok.tokenId("<|begin_of_text|>").getAsLong(), gemmaBos = tok.tokenId("<bos>").getAsLong();
+      ChatRenderer template = TextConfig.Format.CHAT_TEMPLATE.renderer(ModelConfig.of(Family.GEMMA, 352, 32, 64, 2, 4, 2, 8), tok.file());
+      long[] ids = tok.encode(template, template.render(null, "Hi", "Hello"));
+      assertEquals(gemmaBos, ids[0]);
+      assertEquals(1, count(ids, gemmaBos));
+      assertEquals(0, count(ids, llamaBos), "the tokenizer's own BOS is not added to a template's text");
+      assertEquals("<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n", tok.decode(ids, false));
+    }
+  }
+
+  @Test
+  void aTemplateWithoutBosGetsNone(@TempDir Path dir) throws IOException {
+    try (TextTokenizer tok = tokenizer(dir, "qwen2.5")) {
+      ChatRenderer template = TextConfig.Format.CHAT_TEMPLATE.renderer(ModelConfig.of(Family.QWEN2, 352, 32, 64, 2, 4, 2, 8), tok.file());
+      ChatEncoder chat = new ChatEncoder(tok, template, "Be brief.", tok.tokenId("<|im_end|>").getAsLong());
+      long[] prompt = chat.prompt("Hi");
+      assertEquals(tok.tokenId("<|im_start|>").getAsLong(), prompt[0], "Qwen's template writes no BOS, and none is added");
+      assertEquals(0, count(prompt, tok.tokenId("<|begin_of_text|>").getAsLong()));
+      assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", tok.decode(prompt, false));
+      long[] plain = new ChatEncoder(tok, ChatFormat.PLAIN, null, 337).prompt("Hi");
+      assertEquals(tok.tokenId("<|begin_of_text|>").getAsLong(), plain[0], "the plain format keeps the post-processor's BOS");
+    }
+  }
+
+  private static long[] concat(long[] a, long[] b) {
+    long[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   private static ObjectNode named(String name, String template) {
