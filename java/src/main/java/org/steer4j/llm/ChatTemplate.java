@@ -150,10 +150,18 @@ public final class ChatTemplate implements ChatRenderer {
 
   private static List<Map<String, String>> conversation(String system, String prompt, String response) {
     List<Map<String, String>> messages = new ArrayList<>(3);
-    if (system != null) messages.add(Map.of("role", "system", "content", system));
-    messages.add(Map.of("role", "user", "content", prompt));
-    if (response != null) messages.add(Map.of("role", "assistant", "content", response));
+    if (system != null) messages.add(message("system", system));
+    messages.add(message("user", prompt));
+    if (response != null) messages.add(message("assistant", response));
     return messages;
+  }
+
+  /** {"role": ..., "content": ...} in that order, as the dicts transformers gets (a template may iterate them). */
+  private static Map<String, String> message(String role, String content) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("role", role);
+    m.put("content", content);
+    return m;
   }
 
   @Override

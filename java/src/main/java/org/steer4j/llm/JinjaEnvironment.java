@@ -88,13 +88,27 @@ final class JinjaEnvironment {
   private static final Set<String> FUNCTIONS = Set.of("range", "namespace", "raise_exception", "strftime_now");
 
   private static final ThreadLocal<String> FAILURE = new ThreadLocal<>();
+
+  /** The global functions as values too, so that {@code strftime_now is defined} holds as in Jinja (Llama 3.2's template asks). */
+  private static final Map<String, Object> GLOBALS = Map.of("raise_exception", new Function("raise_exception"), "strftime_now",
+      new Function("strftime_now"), "range", new Function("range"), "namespace", new Function("namespace"), "none", Py.NONE, "None", Py.NONE,
+      "True", Boolean.TRUE, "False", Boolean.FALSE, "tools", Py.NONE, "documents", Py.NONE);
+
+  private record Function(String name) {
+    @Override
+    public String toString() {
+      return "<function " + name + ">";
+    }
+  }
   private static final PyJinjava JINJAVA = build();
 
   /** A parsed template, rendered with fresh variables each time (thread-safe). */
   record Compiled(String source, Node root, String origin) {
     String render(Map<String, Object> variables) {
       JinjavaConfig config = JINJAVA.getGlobalConfig();
-      JinjavaInterpreter interpreter = new PyInterpreter(JINJAVA, new Context(JINJAVA.getGlobalContext(), variables, config.getDisabled()), config);
+      Map<String, Object> all = new HashMap<>(GLOBALS);
+      all.putAll(variables);
+      JinjavaInterpreter interpreter = new PyInterpreter(JINJAVA, new Context(JINJAVA.getGlobalContext(), all, config.getDisabled()), config);
       FAILURE.remove();
       String out;
       JinjavaInterpreter.pushCurrent(interpreter);
@@ -120,6 +134,7 @@ final class JinjaEnvironment {
   static Compiled compile(String source, String origin) {
     String normalised = String.join("\n", source.split("\r\n|\r|\n", -1));
     if (normalised.endsWith("\n")) normalised = normalised.substring(0, normalised.length() - 1);
+    normalised = lstripBlocks(normalised);
     JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
     JinjavaInterpreter.pushCurrent(interpreter);
     Node root;
@@ -135,10 +150,91 @@ final class JinjaEnvironment {
     return new Compiled(normalised, root, origin);
   }
 
+  /**
+   * Jinja's {@code lstrip_blocks}: the spaces and tabs between a line's start and a block or
+   * comment tag on it are dropped ({@code {%+} keeps them). Done here on the source because
+   * Jinjava's version strips them before any tag, mid-line too. Text inside tags, comments and
+   * {% raw %} blocks is left alone.
+   */
+  static String lstripBlocks(String src) {
+    StringBuilder out = new StringBuilder(src.length());
+    int i = 0, n = src.length();
+    while (i < n) {
+      int open = src.indexOf('{', i);
+      if (open < 0 || open + 1 >= n) {
+        out.append(src, i, n);
+        break;
+      }
+      char kind = src.charAt(open + 1);
+      if (kind != '%' && kind != '#' && kind != '{') {
+        out.append(src, i, open + 1);
+        i = open + 1;
+        continue;
+      }
+      out.append(src, i, open);
+      if (kind != '{') {
+        char after = open + 2 < n ? src.charAt(open + 2) : ' ';
+        if (after != '-' && after != '+') {
+          int lineStart = out.lastIndexOf("\n") + 1;
+          boolean blank = true;
+          for (int k = lineStart; k < out.length() && blank; ++k) blank = out.charAt(k) == ' ' || out.charAt(k) == '\t';
+          if (blank) out.setLength(lineStart);
+        }
+      }
+      int end = tagEnd(src, open, kind);
+      String tag = src.substring(open, end);
+      if (kind == '%' && tag.length() > 2 && tag.charAt(2) == '+') tag = "{%" + tag.substring(3);  // {%+ : no lstrip, otherwise a plain {%
+      out.append(tag);
+      i = end;
+      if (kind == '%' && tag.replaceAll("[{%+\\-}\\s]", "").equals("raw")) {
+        java.util.regex.Matcher m = Pattern.compile("\\{%[-+]?\\s*endraw\\s*[-+]?%\\}").matcher(src);
+        int stop = m.find(i) ? m.end() : n;
+        out.append(src, i, stop);
+        i = stop;
+      }
+    }
+    return out.toString();
+  }
+
+  /** Where the tag opened at {@code open} ends (after its closing delimiter), skipping quoted strings in {{ }} and {% %}. */
+  private static int tagEnd(String src, int open, char kind) {
+    String close = kind == '#' ? "#}" : kind == '%' ? "%}" : "}}";
+    int i = open + 2, n = src.length();
+    char quote = 0;
+    while (i < n) {
+      char c = src.charAt(i);
+      if (kind != '#') {
+        if (quote != 0) {
+          if (c == '\\') {
+            i += 2;
+            continue;
+          }
+          if (c == quote) quote = 0;
+          ++i;
+          continue;
+        }
+        if (c == '\'' || c == '"') {
+          quote = c;
+          ++i;
+          continue;
+        }
+      }
+      if (src.startsWith(close, i)) return i + 2;
+      ++i;
+    }
+    return n;
+  }
+
   private static void checkTags(Node node, String origin) {
     for (Node child : node.getChildren()) {
       if (child instanceof TagNode tag) {
         String name = tag.getName();
+        if (name.equals("for") && tag.getHelpers().replaceAll("'[^']*'|\"[^\"]*\"", "''").matches(".*\\sin\\s.*\\sif\\s.*")) {
+          throw new ChatTemplate.ChatTemplateException(origin + ": line " + tag.getLineNumber() + ": {% for ... if ... %} (a filtered loop) is not supported in chat templates");
+        }
+        if (name.equals("for") && tag.getChildren().stream().anyMatch(c -> c instanceof TagNode t && t.getName().equals("else"))) {
+          throw new ChatTemplate.ChatTemplateException(origin + ": line " + tag.getLineNumber() + ": {% for %} ... {% else %} is not supported in chat templates");
+        }
         if (!TAGS.contains(name) && !name.startsWith("end")) {
           throw new ChatTemplate.ChatTemplateException(origin + ": line " + tag.getLineNumber() + ": the tag {% " + name
               + " %} is not supported in chat templates (supported: if/elif/else, for with break/continue, set, macro, call, raw, generation)");
@@ -194,7 +290,7 @@ final class JinjaEnvironment {
         .build();
     JinjavaConfig.Builder config = JinjavaConfig.newBuilder()
         .withTrimBlocks(true)
-        .withLstripBlocks(true)
+        .withLstripBlocks(false)  // done on the source by lstripBlocks(): Jinjava's also strips before mid-line tags
         .withKeepTrailingNewline(true)  // Jinja drops the template source's trailing newline, not the output's: compile() does
         .withNestedInterpretationEnabled(false)
         .withFailOnUnknownTokens(false)
@@ -300,7 +396,8 @@ final class JinjaEnvironment {
 
     @Override
     protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
-      AstBinary.Operator op = operator == AdditionOperator.OP ? PY_ADD : operator == AstBinary.EQ ? PY_EQ : operator == AstBinary.NE ? PY_NE : operator;
+      AstBinary.Operator op = operator == AdditionOperator.OP ? PY_ADD : operator == AstBinary.EQ ? PY_EQ : operator == AstBinary.NE ? PY_NE
+          : operator == AstBinary.AND ? PY_AND : operator;
       return super.createAstBinary(left, right, op);
     }
 
@@ -417,7 +514,7 @@ final class JinjaEnvironment {
       } else if (base instanceof List<?> l) {
         items = new ArrayList<>(l);
       } else {
-        throw fail("slicing a " + Py.typeName(base) + " is not supported" + (base == null ? " (the value may be undefined)" : ""));
+        throw fail("slicing a " + Py.typeName(base) + " is not supported");
       }
       int n = items.size();
       Long stepValue = bound(step, bindings, context);
@@ -455,7 +552,13 @@ final class JinjaEnvironment {
 
   /** {@code base.name} / {@code base[key]}: an error on None or undefined, None for a missing key (Jinja's undefined). */
   private static Object read(AstNode node, Object base, Object property, ELContext context) {
-    if (base == null) throw fail("reading " + Py.repr(property) + " of None or of an undefined value (Jinja raises an UndefinedError)");
+    if (base == null) throw fail("reading " + Py.repr(property) + " of an undefined value (Jinja raises an UndefinedError)");
+    if (base == Py.NONE) return null;  // None.attr is undefined in Jinja
+    if (base instanceof CharSequence s && property instanceof Number n && !(property instanceof Double)) {
+      int[] cps = s.toString().codePoints().toArray();
+      long i = n.longValue() < 0 ? n.longValue() + cps.length : n.longValue();
+      return i < 0 || i >= cps.length ? null : new String(cps, (int) i, 1);
+    }
     context.setPropertyResolved(false);
     Object value = context.getELResolver().getValue(context, base, property);
     if (!context.isPropertyResolved()) throw fail("a " + Py.typeName(base) + " has no attribute or item " + Py.repr(property));
@@ -473,8 +576,7 @@ final class JinjaEnvironment {
         return out;
       }
       if (a instanceof Number && b instanceof Number) return NumberOperations.add(converter, a, b);
-      throw fail("'+' of " + describe(a) + " and " + describe(b) + " (Python raises a TypeError" + (a == null || b == null ? "; the value may be undefined" : "")
-          + ")");
+      throw fail("'+' of " + Py.typeName(a) + " and " + Py.typeName(b) + (a == null || b == null ? " (Jinja raises an UndefinedError)" : " (Python raises a TypeError)"));
     }
 
     @Override
@@ -508,9 +610,19 @@ final class JinjaEnvironment {
     }
   };
 
-  private static String describe(Object o) {
-    return o == null ? "None" : Py.typeName(o);
-  }
+  /** Python's {@code and}: the left operand when it is false, else the right one (not a bool). */
+  private static final AstBinary.Operator PY_AND = new AstBinary.Operator() {
+    @Override
+    public Object eval(Bindings bindings, ELContext context, AstNode left, AstNode right) {
+      Object a = left.eval(bindings, context);
+      return Py.truth(a) ? right.eval(bindings, context) : a;
+    }
+
+    @Override
+    public String toString() {
+      return "&&";
+    }
+  };
 
   private static final class PyTypeConverter extends TruthyTypeConverter {
     private static final long serialVersionUID = 1L;
@@ -623,7 +735,7 @@ final class JinjaEnvironment {
       }
       case "split" -> {
         arity(name, a, 0, 2);
-        String sep = a.length > 0 && a[0] != null ? string(name, a[0]) : null;
+        String sep = a.length > 0 && a[0] != Py.NONE ? string(name, a[0]) : null;
         int max = a.length > 1 ? integer(name, a[1]) : -1;
         yield Py.split(s, sep, max);
       }
@@ -652,14 +764,14 @@ final class JinjaEnvironment {
       case "items" -> {
         arity(name, a, 0, 0);
         List<Object> items = new ArrayList<>();
-        for (var e : m.entrySet()) items.add(new ArrayList<>(java.util.Arrays.asList(e.getKey(), e.getValue())));
+        for (var e : m.entrySet()) items.add(new Py.Tuple(e.getKey(), e.getValue()));
         yield items;
       }
       case "keys" -> noArgs(name, a, new ArrayList<>(m.keySet()));
       case "values" -> noArgs(name, a, new ArrayList<>(m.values()));
       case "get" -> {
         arity(name, a, 1, 2);
-        yield m.containsKey(a[0]) ? m.get(a[0]) : a.length > 1 ? a[1] : null;
+        yield m.containsKey(a[0]) ? m.get(a[0]) : a.length > 1 ? a[1] : Py.NONE;
       }
       default -> throw fail("dict." + name + "() is not supported in chat templates (supported: items, keys, values, get)");
     };
@@ -667,7 +779,7 @@ final class JinjaEnvironment {
 
   private static String chars(String name, Object[] a) {
     arity(name, a, 0, 1);
-    return a.length == 0 || a[0] == null ? null : string(name, a[0]);
+    return a.length == 0 || a[0] == Py.NONE ? null : string(name, a[0]);
   }
 
   private static Object noArgs(String name, Object[] a, Object result) {
@@ -791,7 +903,8 @@ final class JinjaEnvironment {
 
   static List<Object> iterate(Object v) {
     List<Object> out = new ArrayList<>();
-    if (v == null) throw fail("'NoneType' object is not iterable (the value may be undefined)");
+    if (v == null) throw fail("iterating an undefined value");
+    if (v == Py.NONE) throw fail("'NoneType' object is not iterable");
     if (v instanceof CharSequence s) s.toString().codePoints().forEach(c -> out.add(new String(Character.toChars(c))));
     else if (v instanceof Map<?, ?> m) out.addAll(m.keySet());
     else if (v instanceof Iterable<?> it) for (Object x : it) out.add(x);
@@ -859,10 +972,10 @@ final class JinjaEnvironment {
     static void register(Context global) {
       global.registerExpTest(test("defined", v -> v != null));
       global.registerExpTest(test("undefined", v -> v == null));
-      global.registerExpTest(test("none", v -> v == null));
+      global.registerExpTest(test("none", v -> v == Py.NONE));
       global.registerExpTest(test("string", v -> v instanceof CharSequence || v instanceof SafeString));
       global.registerExpTest(test("mapping", v -> v instanceof Map));
-      global.registerExpTest(test("iterable", v -> v instanceof CharSequence || v instanceof Map || v instanceof Iterable || (v != null && v.getClass().isArray())));
+      global.registerExpTest(test("iterable", v -> v != Py.NONE && (v instanceof CharSequence || v instanceof Map || v instanceof Iterable || (v != null && v.getClass().isArray()))));
       global.registerExpTest(test("sequence", v -> v instanceof CharSequence || v instanceof Map || v instanceof List || (v != null && v.getClass().isArray())));
       global.registerExpTest(test("number", v -> v instanceof Number || v instanceof Boolean));
       global.registerExpTest(test("integer", v -> v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof java.math.BigInteger));

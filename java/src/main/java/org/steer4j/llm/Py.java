@@ -20,6 +20,34 @@ import java.util.Map;
 final class Py {
   private Py() {}
 
+  /**
+   * Python's None, apart from Java's null, which stands for Jinja's undefined (a missing variable,
+   * key or index): {@code x is none}, {@code x is defined}, printing and attribute access tell
+   * them apart as Jinja does. Iterating None fails as in Python.
+   */
+  static final Object NONE = new NoneType();
+
+  private static final class NoneType implements Iterable<Object> {
+    @Override
+    public Iterator<Object> iterator() {
+      throw JinjaEnvironment.fail("'NoneType' object is not iterable");
+    }
+
+    @Override
+    public String toString() {
+      return "None";
+    }
+  }
+
+  /** A Python tuple (what dict.items() yields): a list that prints with parentheses. */
+  static final class Tuple extends ArrayList<Object> {
+    private static final long serialVersionUID = 1L;
+
+    Tuple(Object... items) {
+      super(java.util.Arrays.asList(items));
+    }
+  }
+
   /** {@code str.isspace()} of one code point (Unicode White_Space minus nothing: Zs, bidi WS/B/S, and the C0 separators). */
   static boolean isSpace(int c) {
     return switch (c) {
@@ -30,7 +58,7 @@ final class Py {
 
   /** Python truthiness: None, False, 0, "" and empty collections are false; everything else true. */
   static boolean truth(Object o) {
-    if (o == null) return false;
+    if (o == null || o == NONE) return false;
     if (o instanceof Boolean b) return b;
     if (o instanceof BigDecimal d) return d.signum() != 0;
     if (o instanceof BigInteger i) return i.signum() != 0;
@@ -52,12 +80,20 @@ final class Py {
 
   /** {@code repr(value)} of the JSON-like values templates handle. */
   static String repr(Object o) {
-    if (o == null) return "None";
+    if (o == null || o == NONE) return "None";
     if (o instanceof Boolean b) return b ? "True" : "False";
     if (o instanceof Double || o instanceof Float || o instanceof BigDecimal) return floatRepr(((Number) o).doubleValue());
     if (o instanceof Number n) return n.toString();
     if (o instanceof CharSequence s) return quote(s.toString());
     if (o instanceof Map.Entry<?, ?> e) return "(" + repr(e.getKey()) + ", " + repr(e.getValue()) + ")";
+    if (o instanceof Tuple t) {
+      StringBuilder b = new StringBuilder("(");
+      for (Object x : t) {
+        if (b.length() > 1) b.append(", ");
+        b.append(repr(x));
+      }
+      return b.append(t.size() == 1 ? ",)" : ")").toString();
+    }
     if (o instanceof Map<?, ?> m) {
       StringBuilder b = new StringBuilder("{");
       for (var e : m.entrySet()) {
@@ -111,7 +147,7 @@ final class Py {
 
   /** Python's {@code ==} on JSON-like values: numbers by value (True == 1), str by content, lists and dicts by items. */
   static boolean equal(Object a, Object b) {
-    if (a == null || b == null) return a == b;
+    if (a == null || b == null || a == NONE || b == NONE) return a == b;
     if ((a instanceof Number || a instanceof Boolean) && (b instanceof Number || b instanceof Boolean)) {
       return number(a).compareTo(number(b)) == 0;
     }
@@ -176,7 +212,7 @@ final class Py {
       }
       return out;
     }
-    if (sep.isEmpty()) throw new ChatTemplate.TemplateFailure("str.split(): empty separator");
+    if (sep.isEmpty()) throw JinjaEnvironment.fail("str.split(): empty separator");
     int start = 0;
     while (maxsplit < 0 || out.size() < maxsplit) {
       int at = s.indexOf(sep, start);
@@ -233,6 +269,7 @@ final class Py {
   }
 
   static int length(Object o) {
+    if (o == null || o == NONE) throw JinjaEnvironment.fail("object of type '" + typeName(o) + "' has no len()");
     if (o instanceof CharSequence s) return s.toString().codePointCount(0, s.length());
     if (o instanceof Collection<?> c) return c.size();
     if (o instanceof Map<?, ?> m) return m.size();
@@ -242,11 +279,12 @@ final class Py {
       for (Iterator<?> i = it.iterator(); i.hasNext(); i.next()) ++n;
       return n;
     }
-    throw new ChatTemplate.TemplateFailure("object of type '" + typeName(o) + "' has no len()");
+    throw JinjaEnvironment.fail("object of type '" + typeName(o) + "' has no len()");
   }
 
   static String typeName(Object o) {
-    if (o == null) return "NoneType";
+    if (o == null) return "Undefined";
+    if (o == NONE) return "NoneType";
     if (o instanceof CharSequence) return "str";
     if (o instanceof Boolean) return "bool";
     if (o instanceof Double || o instanceof Float || o instanceof BigDecimal) return "float";
@@ -268,7 +306,8 @@ final class Py {
   }
 
   private static void json(StringBuilder b, Object v, boolean ascii, String indent, String itemSep, String keySep, boolean sort, int level) {
-    if (v == null) b.append("null");
+    if (v == null) throw JinjaEnvironment.fail("tojson of an undefined value");
+    if (v == NONE) b.append("null");
     else if (v instanceof Boolean x) b.append(x ? "true" : "false");
     else if (v instanceof Double || v instanceof Float || v instanceof BigDecimal) {
       double d = ((Number) v).doubleValue();
@@ -281,7 +320,7 @@ final class Py {
         return;
       }
       List<Map.Entry<String, Object>> entries = new ArrayList<>();
-      for (var e : m.entrySet()) entries.add(Map.entry(jsonKey(e.getKey()), e.getValue() == null ? NULL : e.getValue()));
+      for (var e : m.entrySet()) entries.add(Map.entry(jsonKey(e.getKey()), e.getValue() == null ? NONE : e.getValue()));
       if (sort) entries.sort(Map.Entry.comparingByKey());
       b.append('{');
       boolean first = true;
@@ -291,7 +330,7 @@ final class Py {
         newline(b, indent, level + 1);
         jsonString(b, e.getKey(), ascii);
         b.append(keySep);
-        json(b, e.getValue() == NULL ? null : e.getValue(), ascii, indent, itemSep, keySep, sort, level + 1);
+        json(b, e.getValue(), ascii, indent, itemSep, keySep, sort, level + 1);
       }
       newline(b, indent, level);
       b.append('}');
@@ -299,7 +338,7 @@ final class Py {
       json(b, java.util.Arrays.asList(e.getKey(), e.getValue()), ascii, indent, itemSep, keySep, sort, level);
     } else if (v instanceof Iterable<?> || v.getClass().isArray()) {
       List<Object> items = new ArrayList<>();
-      if (v instanceof Iterable<?> it) for (Object x : it) items.add(x);
+      if (v instanceof Iterable<?> it) for (Object x : it) items.add(x == null ? NONE : x);
       else for (int i = 0; i < java.lang.reflect.Array.getLength(v); ++i) items.add(java.lang.reflect.Array.get(v, i));
       if (items.isEmpty()) {
         b.append("[]");
@@ -313,18 +352,16 @@ final class Py {
       }
       newline(b, indent, level);
       b.append(']');
-    } else throw new ChatTemplate.TemplateFailure("tojson: object of type " + v.getClass().getSimpleName() + " is not JSON serializable");
+    } else throw JinjaEnvironment.fail("tojson: object of type " + v.getClass().getSimpleName() + " is not JSON serializable");
   }
-
-  private static final Object NULL = new Object();
 
   private static String jsonKey(Object k) {
     if (k instanceof CharSequence s) return s.toString();
-    if (k == null) return "null";
+    if (k == null || k == NONE) return "null";
     if (k instanceof Boolean x) return x ? "true" : "false";
     if (k instanceof Double || k instanceof Float) return floatRepr(((Number) k).doubleValue());
     if (k instanceof Number n) return n.toString();
-    throw new ChatTemplate.TemplateFailure("tojson: keys must be str, int, float, bool or None, not " + k.getClass().getSimpleName());
+    throw JinjaEnvironment.fail("tojson: keys must be str, int, float, bool or None, not " + k.getClass().getSimpleName());
   }
 
   private static void newline(StringBuilder b, String indent, int level) {
@@ -382,7 +419,7 @@ final class Py {
         case 'A' -> b.append(t.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.US));
         case 'j' -> b.append(String.format(Locale.ROOT, "%03d", t.getDayOfYear()));
         case '%' -> b.append('%');
-        default -> throw new ChatTemplate.TemplateFailure("strftime_now: the directive %" + d + " is not supported");
+        default -> throw JinjaEnvironment.fail("strftime_now: the directive %" + d + " is not supported");
       }
     }
     return b.toString();
