@@ -2,7 +2,6 @@ package org.steer4j.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.interpret.TemplateError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -276,10 +275,5 @@ public final class ChatTemplate implements ChatRenderer {
     TemplateFailure(String message) {
       super(message);
     }
-  }
-
-  static String describe(TemplateError e) {
-    String where = e.getLineno() > 0 ? "line " + e.getLineno() + ": " : "";
-    return where + e.getMessage();
   }
 }

@@ -31,7 +31,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -111,13 +110,10 @@ final class JinjaEnvironment {
       JinjavaInterpreter interpreter = new PyInterpreter(JINJAVA, new Context(JINJAVA.getGlobalContext(), all, config.getDisabled()), config);
       FAILURE.remove();
       String out;
-      JinjavaInterpreter.pushCurrent(interpreter);
-      try {
+      try (var current = JinjavaInterpreter.closeablePushCurrent(interpreter).get()) {
         out = interpreter.render(root);
       } catch (RuntimeException e) {
         throw new ChatTemplate.ChatTemplateException(origin + ": " + message(e), e);
-      } finally {
-        JinjavaInterpreter.popCurrent();
       }
       String failure = FAILURE.get();
       FAILURE.remove();
@@ -136,14 +132,11 @@ final class JinjaEnvironment {
     if (normalised.endsWith("\n")) normalised = normalised.substring(0, normalised.length() - 1);
     normalised = lstripBlocks(normalised);
     JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
-    JinjavaInterpreter.pushCurrent(interpreter);
     Node root;
-    try {
+    try (var current = JinjavaInterpreter.closeablePushCurrent(interpreter).get()) {
       root = interpreter.parse(normalised);
     } catch (RuntimeException e) {
       throw new ChatTemplate.ChatTemplateException(origin + ": the chat template does not parse: " + message(e), e);
-    } finally {
-      JinjavaInterpreter.popCurrent();
     }
     check(interpreter.getErrors(), origin);
     checkTags(root, origin);
@@ -1028,9 +1021,5 @@ final class JinjaEnvironment {
       }
       return out.toString();
     }
-  }
-
-  static Map<String, Object> ordered() {
-    return new LinkedHashMap<>();
   }
 }
