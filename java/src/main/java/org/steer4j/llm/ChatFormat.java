@@ -1,6 +1,7 @@
 package org.steer4j.llm;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * How a (prompt, response) exchange becomes text, as the chat templates of the supported model
@@ -20,9 +21,10 @@ import java.util.Locale;
  *
  * Each rendering is split into the prompt part (everything a generation starts from, including
  * the assistant header) and the response part, so log-probabilities can be summed over response
- * tokens only.
+ * tokens only. A checkpoint's own Jinja template is a {@link ChatTemplate}; {@code text.format:
+ * chat_template} uses it when the checkpoint has one and these formats only when it has none.
  */
-public enum ChatFormat {
+public enum ChatFormat implements ChatRenderer {
   PLAIN,
   LLAMA3,
   CHATML,
@@ -51,6 +53,7 @@ public enum ChatFormat {
    * Renders one exchange. {@code system} is the system prompt, or null for the format's default
    * (none, except Qwen2.5's for {@link #CHATML}).
    */
+  @Override
   public Rendered render(String system, String prompt, String response) {
     return switch (this) {
       case PLAIN -> {
@@ -83,8 +86,26 @@ public enum ChatFormat {
    * Whether the tokenizer should add its special tokens: the chat templates write BOS into the
    * text themselves (adding it again would double it), the plain format relies on the tokenizer.
    */
+  @Override
   public boolean addSpecialTokens() {
     return this == PLAIN;
+  }
+
+  /** The token that ends the assistant's turn; none for the plain format (EOS is appended there). */
+  @Override
+  public Optional<String> endOfTurn() {
+    return switch (this) {
+      case PLAIN -> Optional.empty();
+      case LLAMA3 -> Optional.of("<|eot_id|>");
+      case CHATML -> Optional.of("<|im_end|>");
+      case GEMMA -> Optional.of("<end_of_turn>");
+    };
+  }
+
+  /** The config name: plain, llama3, chatml, gemma. */
+  @Override
+  public String id() {
+    return name().toLowerCase(Locale.ROOT);
   }
 
   /** Parses a config value: plain, llama3, chatml, gemma. */

@@ -23,12 +23,12 @@ import org.steer4j.runtime.Tensors;
 public final class Embedder {
   private final DecoderLm model;
   private final TextTokenizer tokenizer;
-  private final ChatFormat format;
+  private final ChatRenderer format;
   private final String systemPrompt;
   private final long eosId;
   private final int batchSize;
 
-  public Embedder(DecoderLm model, TextTokenizer tokenizer, ChatFormat format, String systemPrompt, long eosId, int batchSize) {
+  public Embedder(DecoderLm model, TextTokenizer tokenizer, ChatRenderer format, String systemPrompt, long eosId, int batchSize) {
     if (batchSize <= 0) throw new IllegalArgumentException("batch size must be > 0");
     if (eosId < 0 || eosId >= model.config().vocabSize()) {
       throw new IllegalArgumentException("EOS id " + eosId + " is outside the model's vocabulary of " + model.config().vocabSize());
@@ -41,8 +41,12 @@ public final class Embedder {
     this.batchSize = batchSize;
   }
 
-  /** Token ids of the text of (prompt, response), without the EOS that {@link #embed} appends. */
-  public static List<long[]> encode(TextTokenizer tokenizer, ChatFormat format, String systemPrompt, List<String[]> promptResponses) {
+  /**
+   * Token ids of the text of (prompt, response), without the EOS that {@link #embed} appends; the
+   * tokenizer adds special tokens only for the plain format (chat formats and templates write
+   * their own BOS).
+   */
+  public static List<long[]> encode(TextTokenizer tokenizer, ChatRenderer format, String systemPrompt, List<String[]> promptResponses) {
     List<String> texts = new ArrayList<>(promptResponses.size());
     for (String[] pr : promptResponses) texts.add(format.render(systemPrompt, pr[0], pr[1]).text());
     return tokenizer.encodeAll(texts, format.addSpecialTokens());

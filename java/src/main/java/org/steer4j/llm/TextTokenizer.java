@@ -93,8 +93,12 @@ public final class TextTokenizer implements AutoCloseable {
     return tokenizer.decode(ids, skipSpecialTokens);
   }
 
-  /** Ids of a rendered exchange tokenized as one text (as the paper's embeddings were made). */
-  public long[] encode(ChatFormat format, ChatFormat.Rendered exchange) {
+  /**
+   * Ids of a rendered exchange tokenized as one text (as the paper's embeddings were made); the
+   * post-processor's special tokens only where {@code format} asks for them (the plain format), so
+   * a chat template that writes {@code bos_token} gets exactly one BOS.
+   */
+  public long[] encode(ChatRenderer format, ChatFormat.Rendered exchange) {
     return encode(exchange.text(), format.addSpecialTokens());
   }
 
@@ -106,7 +110,7 @@ public final class TextTokenizer implements AutoCloseable {
    * continues a prompt (and TRL's DPO tokenizes): the response tokens are exactly those the
    * policy would emit, whatever merges the joined text would allow across the boundary.
    */
-  public PromptResponse encodeSplit(ChatFormat format, ChatFormat.Rendered exchange) {
+  public PromptResponse encodeSplit(ChatRenderer format, ChatFormat.Rendered exchange) {
     long[] prompt = encode(exchange.prompt(), format.addSpecialTokens());
     long[] response = encode(exchange.response(), false);
     long[] ids = java.util.Arrays.copyOf(prompt, prompt.length + response.length);

@@ -5,23 +5,26 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import org.steer4j.llm.ChatFormat;
+import org.steer4j.llm.ChatRenderer;
 import org.steer4j.llm.TextTokenizer;
 
 /**
- * Token ids of prompts and responses in a chat format, the way a policy reads and writes them.
- * The prompt and the response are tokenized apart ({@link TextTokenizer#encodeSplit}), so a
- * response's tokens are exactly those the policy would emit after the prompt. A response ends
- * with its terminator: the format's end-of-turn token (written by the chat templates), or EOS
- * appended for the plain format, which has none; generation stops at either ({@link #stopTokens}).
+ * Token ids of prompts and responses in a chat format or a checkpoint's chat template, the way a
+ * policy reads and writes them. The prompt and the response are tokenized apart ({@link
+ * TextTokenizer#encodeSplit}), so a response's tokens are exactly those the policy would emit
+ * after the prompt. The tokenizer adds special tokens only to the plain format's prompt (its BOS);
+ * chat formats and templates write theirs into the text ({@code apply_chat_template(tokenize=True)}
+ * semantics: no second BOS). A response ends with its terminator: the format's end-of-turn token
+ * (written by the chat formats and templates), or EOS appended where the format writes none (the
+ * plain format); generation stops at either ({@link #stopTokens}).
  */
 public final class ChatEncoder {
   private final TextTokenizer tokenizer;
-  private final ChatFormat format;
+  private final ChatRenderer format;
   private final String system;
   private final long eos;
 
-  public ChatEncoder(TextTokenizer tokenizer, ChatFormat format, String systemPrompt, long eosId) {
+  public ChatEncoder(TextTokenizer tokenizer, ChatRenderer format, String systemPrompt, long eosId) {
     this.tokenizer = tokenizer;
     this.format = format;
     this.system = systemPrompt;
@@ -30,13 +33,13 @@ public final class ChatEncoder {
 
   /** The ids a generation for {@code prompt} starts from (the assistant header included). */
   public long[] prompt(String prompt) {
-    return tokenizer.encode(format.render(system, prompt, "").prompt(), format.addSpecialTokens());
+    return tokenizer.encode(format.prompt(system, prompt), format.addSpecialTokens());
   }
 
   /** The ids of {@code response} after {@code prompt}, terminator included. */
   public long[] response(String prompt, String response) {
     long[] ids = tokenizer.encode(format.render(system, prompt, response).response(), false);
-    if (format != ChatFormat.PLAIN) return ids;
+    if (format.endOfTurn().isPresent()) return ids;
     long[] out = Arrays.copyOf(ids, ids.length + 1);
     out[ids.length] = eos;
     return out;
@@ -51,13 +54,10 @@ public final class ChatEncoder {
   public long[] stopTokens() {
     Set<Long> stops = new LinkedHashSet<>();
     stops.add(eos);
-    String endOfTurn = switch (format) {
-      case PLAIN -> null;
-      case LLAMA3 -> "<|eot_id|>";
-      case CHATML -> "<|im_end|>";
-      case GEMMA -> "<end_of_turn>";
-    };
-    if (endOfTurn != null) tokenizer.tokenId(endOfTurn).ifPresent(stops::add);
+    format.endOfTurn().flatMap(t -> {
+      var id = tokenizer.tokenId(t);
+      return id.isPresent() ? java.util.Optional.of(id.getAsLong()) : java.util.Optional.<Long>empty();
+    }).ifPresent(stops::add);
     return stops.stream().mapToLong(Long::longValue).toArray();
   }
 
@@ -77,7 +77,7 @@ public final class ChatEncoder {
     return eos;
   }
 
-  public ChatFormat format() {
+  public ChatRenderer format() {
     return format;
   }
 

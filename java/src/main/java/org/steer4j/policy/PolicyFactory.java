@@ -59,7 +59,8 @@ public final class PolicyFactory {
     Path tokenizerPath = base != null || card.base().tokenizer().isBlank() ? basePath : Path.of(card.base().tokenizer());
     DecoderLm lm = DecoderLm.load(basePath, card.base().dtype(), new Device(device));
     TextTokenizer tokenizer = TextTokenizer.load(tokenizerPath);
-    ChatEncoder chat = new ChatEncoder(tokenizer, card.base().format().chatFormat(lm.config()), card.base().systemPrompt(), tokenizer.eosId(lm.config()));
+    ChatEncoder chat = new ChatEncoder(tokenizer, card.base().format().renderer(lm.config(), tokenizer.file()), card.base().systemPrompt(),
+        tokenizer.eosId(lm.config()));
     Policy policy = Policy.create(lm, card.policy(), card.contextWidth());
     policy.load(checkpoint);
     policy.train(false);

@@ -18,7 +18,8 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.steer4j.io.SafeTensors;
-import org.steer4j.llm.ChatFormat;
+import org.steer4j.llm.ChatRenderer;
+import org.steer4j.llm.ChatTemplate;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.llm.Embedder;
 import org.steer4j.llm.ModelConfig;
@@ -77,13 +78,14 @@ public final class Embed {
     Path modelDir = Path.of(config.model().path());
     TextPairs table = TextPairs.read(input);
     ModelConfig modelConfig = ModelConfig.read(modelDir);  // cheap: weights are loaded only if a shard is missing
-    ChatFormat format = config.text().format().chatFormat(modelConfig);
     String system = config.text().systemPrompt();
     long start = System.nanoTime();
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(config.model().tokenizerPath()))) {
+      ChatRenderer format = config.text().format().renderer(modelConfig, tokenizer.file());
       long eos = eosId(tokenizer, modelConfig);
       log.info("embed: %d pairs from %s, model %s (%s, %s), format %s, EOS id %d, max_length %d", table.size(), input, modelDir,
-          modelConfig, config.model().dtype().torchName(), format.name().toLowerCase(Locale.ROOT), eos, config.text().maxLength());
+          modelConfig, config.model().dtype().torchName(), format instanceof ChatTemplate t ? t.id() + " (" + t.origin() + ")" : format.id(), eos,
+          config.text().maxLength());
 
       // unique texts, their token counts, and the pairs short enough to keep
       Map<String, Integer> textIndex = new LinkedHashMap<>();
@@ -208,7 +210,7 @@ public final class Embed {
     AtomicFiles.writeString(output.resolve(SOURCE_INDEX), sources.toString());
   }
 
-  private int[] tokenLengths(TextTokenizer tokenizer, ChatFormat format, String system, List<String[]> texts) {
+  private int[] tokenLengths(TextTokenizer tokenizer, ChatRenderer format, String system, List<String[]> texts) {
     int[] lengths = new int[texts.size()];
     int chunk = 512;
     for (int from = 0; from < texts.size(); from += chunk) {
@@ -227,13 +229,13 @@ public final class Embed {
     return tokenizer.eosId(model);
   }
 
-  private ObjectNode fingerprint(Path input, Path modelDir, ChatFormat format, String system, long eos, int texts) throws IOException {
+  private ObjectNode fingerprint(Path input, Path modelDir, ChatRenderer format, String system, long eos, int texts) throws IOException {
     ObjectNode f = JSON.createObjectNode();
     f.put("input_sha256", Fingerprint.sha256(input));
     f.put("model", modelDir.toAbsolutePath().normalize().toString());
     f.put("model_config_sha256", Fingerprint.sha256(modelDir.resolve("config.json")));
     f.put("dtype", config.model().dtype().torchName());
-    f.put("format", format.name().toLowerCase(Locale.ROOT));
+    f.put("format", format.id());  // a chat template: its source's hash, so an edited template is not mixed with the old
     if (system == null) f.putNull("system_prompt");
     else f.put("system_prompt", system);
     f.put("eos_id", eos);

@@ -117,7 +117,7 @@ public final class PolicyExperiment {
 
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
-      ChatEncoder chat = new ChatEncoder(tokenizer, base.format().chatFormat(lm.config()), base.systemPrompt(), tokenizer.eosId(lm.config()));
+      ChatEncoder chat = new ChatEncoder(tokenizer, base.format().renderer(lm.config(), tokenizer.file()), base.systemPrompt(), tokenizer.eosId(lm.config()));
       String fingerprint = ReferenceLogProbCache.modelFingerprint(lm);
       Map<String, String> inputs = new LinkedHashMap<>();
       inputs.put(Path.of(base.path()).toAbsolutePath().normalize() + " (base weights, config, dtype)", fingerprint);
