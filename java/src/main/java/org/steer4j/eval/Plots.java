@@ -27,10 +27,22 @@ public final class Plots {
 
   private Plots() {}
 
-  /** A line; {@code error} (half-widths) may be null; dashed lines draw references. */
-  public record Series(String name, double[] x, double[] y, double[] error, boolean dashed) {}
+  /**
+   * A line; {@code error} (half-widths) may be null; dashed lines draw references; {@code color}
+   * indexes the palette (-1: by position), so that a model keeps its colour in every plot of a run.
+   */
+  public record Series(String name, double[] x, double[] y, double[] error, boolean dashed, int color) {
+    public Series(String name, double[] x, double[] y, double[] error, boolean dashed) {
+      this(name, x, y, error, dashed, -1);
+    }
+  }
 
   public static void lines(String title, String xLabel, String yLabel, List<Series> series, Path png) throws IOException {
+    lines(title, xLabel, yLabel, series, png, Double.NaN);
+  }
+
+  /** As {@link #lines(String, String, String, List, Path)}, the y axis from {@code yFrom} (NaN: fitted to the data). */
+  public static void lines(String title, String xLabel, String yLabel, List<Series> series, Path png, double yFrom) throws IOException {
     System.setProperty("java.awt.headless", "true");
     YIntervalSeriesCollection data = new YIntervalSeriesCollection();
     for (Series s : series) {
@@ -50,11 +62,18 @@ public final class Plots {
     XYErrorRenderer renderer = new XYErrorRenderer();
     renderer.setDrawXError(false);
     renderer.setDrawYError(series.stream().anyMatch(s -> s.error() != null));
-    ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+    org.jfree.chart.axis.NumberAxis range = (org.jfree.chart.axis.NumberAxis) plot.getRangeAxis();
+    range.setAutoRangeIncludesZero(false);
+    if (!Double.isNaN(yFrom)) {
+      double top = series.stream().flatMapToDouble(s -> java.util.stream.IntStream.range(0, s.y().length)
+          .mapToDouble(i -> s.y()[i] + (s.error() == null ? 0 : s.error()[i]))).max().orElse(yFrom + 1);
+      range.setRange(yFrom, Math.max(top + 1, yFrom + 10));
+    }
     renderer.setDefaultLinesVisible(true);
     renderer.setCapLength(6);
     for (int i = 0; i < series.size(); ++i) {
-      Color color = PALETTE[i % PALETTE.length];
+      int c = series.get(i).color() >= 0 ? series.get(i).color() : i;
+      Color color = PALETTE[c % PALETTE.length];
       renderer.setSeriesPaint(i, color);
       boolean markers = series.get(i).x().length <= 12;
       renderer.setSeriesShapesVisible(i, markers);
@@ -67,16 +86,24 @@ public final class Plots {
     AtomicFiles.write(png, out -> ImageIO.write(image, "png", out));
   }
 
-  /** Accuracy (%) vs C for every model on one label, with SEM error bars. */
+  /**
+   * Accuracy (%) vs C for every model on one label, with SEM error bars; each model in its colour
+   * of the run (its place among all the rows' models), the y axis from 50 % (chance for a
+   * preference between two options) or from 0 when a model is below chance.
+   */
   public static void accuracyVsContext(List<AccuracyRow> rows, String label, Path png) throws IOException {
     List<Series> series = new ArrayList<>();
-    for (String model : rows.stream().map(AccuracyRow::model).distinct().toList()) {
+    List<String> models = rows.stream().map(AccuracyRow::model).distinct().toList();
+    for (String model : models) {
       List<AccuracyRow> r = rows.stream().filter(a -> a.model().equals(model) && a.label().equals(label)).toList();
       if (r.isEmpty()) continue;
       series.add(new Series(model, r.stream().mapToDouble(AccuracyRow::context).toArray(),
-          r.stream().mapToDouble(AccuracyRow::accuracy).toArray(), r.stream().mapToDouble(AccuracyRow::sem).toArray(), false));
+          r.stream().mapToDouble(AccuracyRow::accuracy).toArray(), r.stream().mapToDouble(AccuracyRow::sem).toArray(), false,
+          models.indexOf(model)));
     }
+    boolean belowChance = series.stream().anyMatch(s -> java.util.Arrays.stream(s.y()).anyMatch(y -> y < 50));
     String what = label.equals("all") ? "all users" : label.equals("mixture") ? "mixture users" : "users of label " + label;
-    lines("Accuracy vs context size C, " + what, "context pairs C", "test accuracy on unseen targets (%)", series, png);
+    lines("Accuracy vs context size C, " + what + (belowChance ? "" : " (axis from 50 %: chance)"), "context pairs C",
+        "test accuracy on unseen targets (%)", series, png, belowChance ? 0 : 50);
   }
 }

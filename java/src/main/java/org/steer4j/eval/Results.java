@@ -30,10 +30,10 @@ public final class Results {
 
   /** One table per label: models as rows, C as columns, "accuracy +- sem" cells. */
   public static String markdown(List<AccuracyRow> rows) {
-    Set<String> labels = new LinkedHashSet<>(), models = new LinkedHashSet<>();
+    List<String> labels = labels(rows);
+    Set<String> models = new LinkedHashSet<>();
     Set<Integer> contexts = new TreeSet<>();
     for (AccuracyRow r : rows) {
-      labels.add(r.label());
       models.add(r.model());
       contexts.add(r.context());
     }
@@ -59,7 +59,13 @@ public final class Results {
     return null;
   }
 
+  /**
+   * The labels to show, in order; "all" is left out when there is a single other label (it would
+   * repeat that label's table and plot).
+   */
   public static List<String> labels(List<AccuracyRow> rows) {
-    return new ArrayList<>(new LinkedHashSet<>(rows.stream().map(AccuracyRow::label).toList()));
+    List<String> labels = new ArrayList<>(new LinkedHashSet<>(rows.stream().map(AccuracyRow::label).toList()));
+    if (labels.contains("all") && labels.size() == 2) labels.remove("all");
+    return labels;
   }
 }

@@ -215,11 +215,29 @@ public final class RewardExperiment {
         + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, Native.threads(),
         sessions > 1 ? " (over the run's " + sessions + " sessions: it was resumed)" : "",
         config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
+    sb.append("\n## Labels\n\n");
+    for (String label : data.pairs().labels()) sb.append("- ").append(label).append(": ").append(labelMeaning(label)).append('\n');
+    sb.append("- all: every test user, whatever the label\n");
     sb.append("\n## Training\n\n");
     summaries.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
     sb.append("\n## Accuracy\n").append(Results.markdown(rows));
     sb.append("\n## Plots\n\n");
     for (String image : images) sb.append("![").append(image).append("](").append(image).append(")\n\n");
     return sb.toString();
+  }
+
+  /** What a label of this experiment's data means, for the report. */
+  private String labelMeaning(String label) {
+    DataConfig d = config.data();
+    return switch (d.source()) {
+      case SYNTHETIC -> switch (label) {
+        case "0" -> "user type 0 of the synthetic world, r(y) = y below 0.5 and 2y above (prefers larger options)";
+        case "1" -> "user type 1 of the synthetic world, r(y) = y below 0.5 and 1 - y above (prefers options near 0.5)";
+        default -> "a label of the synthetic world";
+      };
+      case MIXTURE -> "objective " + label + " of the mixture world (users " + (d.users() == DataConfig.UserKind.MIXTURE
+          ? "mix the objectives with Dirichlet weights; their rows report as 'mixture'" : "follow one objective each") + ")";
+      case PAIRS -> "the users whose choices are column choice_" + label + " of " + (d.path() == null || d.path().isBlank() ? "the embedded dataset's " + PairsDataset.TABLE : Path.of(d.path()).resolve(PairsDataset.TABLE));
+    };
   }
 }
