@@ -106,4 +106,16 @@ public final class Plots {
     lines("Accuracy vs context size C, " + what + (belowChance ? "" : " (axis from 50 %: chance)"), "context pairs C",
         "test accuracy on unseen targets (%)", series, png, belowChance ? 0 : 50);
   }
+
+  /** Accuracy (%) vs questions asked, one line per (model, strategy), with SEM error bars. */
+  public static void versusQuestions(List<AccuracyRow> rows, Path png) throws IOException {
+    List<Series> series = new ArrayList<>();
+    List<String> keys = rows.stream().map(r -> r.model() + " " + r.label()).distinct().toList();
+    for (String key : keys) {
+      List<AccuracyRow> r = rows.stream().filter(a -> (a.model() + " " + a.label()).equals(key)).toList();
+      series.add(new Series(key, r.stream().mapToDouble(AccuracyRow::context).toArray(), r.stream().mapToDouble(AccuracyRow::accuracy).toArray(),
+          r.stream().mapToDouble(AccuracyRow::sem).toArray(), false, keys.indexOf(key)));
+    }
+    lines("Active elicitation: accuracy vs questions asked (axis from 50 %: chance)", "questions answered Q", "held-out accuracy (%)", series, png, 50);
+  }
 }

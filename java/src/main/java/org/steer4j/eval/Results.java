@@ -21,7 +21,12 @@ public final class Results {
 
   /** As {@link #writeCsv(Path, List)}, naming the label column (e.g. objective). */
   public static void writeCsv(Path file, List<AccuracyRow> rows, String labelColumn) throws IOException {
-    StringBuilder sb = new StringBuilder("model," + labelColumn + ",context,accuracy,sem\n");
+    writeCsv(file, rows, labelColumn, "context");
+  }
+
+  /** As {@link #writeCsv(Path, List)}, naming the label and context columns (e.g. strategy, questions). */
+  public static void writeCsv(Path file, List<AccuracyRow> rows, String labelColumn, String contextColumn) throws IOException {
+    StringBuilder sb = new StringBuilder("model," + labelColumn + "," + contextColumn + ",accuracy,sem\n");
     for (AccuracyRow r : rows) {
       sb.append(String.format(Locale.ROOT, "%s,%s,%d,%.2f,%.2f%n", r.model(), r.label(), r.context(), r.accuracy(), r.sem()));
     }

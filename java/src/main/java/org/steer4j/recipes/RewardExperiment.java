@@ -153,6 +153,7 @@ public final class RewardExperiment {
     }
 
     Results.writeCsv(run.file("results.csv"), rows);
+    List<AccuracyRow> elicitation = elicit(trained, data);
     Path plots = run.path().resolve("plots");
     List<String> images = new ArrayList<>();
     for (String label : Results.labels(rows)) {
@@ -170,7 +171,16 @@ public final class RewardExperiment {
     }
     double session = (System.nanoTime() - started) / 1e9;
     double seconds = clock.finishSession(session);
-    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds, clock.sessions()));
+    if (!elicitation.isEmpty()) {
+      Path png = plots.resolve("elicitation.png");
+      Plots.versusQuestions(elicitation, png);
+      images.add(run.path().relativize(png).toString());
+    }
+    AtomicFiles.writeString(run.file("report.md"), report(data, rows, summaries, images, seconds, clock.sessions())
+        + (elicitation.isEmpty() ? "" : "\n## Active elicitation\n\nAccuracy (%) on each test user's " + config.elicitation().targets()
+            + " held-out pairs after Q answers to the questions each strategy chose from a pool of " + config.elicitation().pool()
+            + " of the user's pairs (" + config.elicitation().batches() * config.elicitation().batchSize() + " users; elicitation.csv).\n"
+            + Results.markdown(elicitation).replace("**label ", "**strategy ").replace("C=", "Q=")));
     log.info("experiment done in %.1f s (%.1f s over the run's %d sessions): %s, %s", session, seconds, clock.sessions(), run.file("results.csv"),
         run.file("report.md"));
     return rows;
@@ -239,5 +249,29 @@ public final class RewardExperiment {
           ? "mix the objectives with Dirichlet weights; their rows report as 'mixture'" : "follow one objective each") + ")";
       case PAIRS -> "the users whose choices are column choice_" + label + " of " + (d.path() == null || d.path().isBlank() ? "the embedded dataset's " + PairsDataset.TABLE : Path.of(d.path()).resolve(PairsDataset.TABLE));
     };
+  }
+
+  /**
+   * The active-elicitation evaluation of every model that adapts (elicitation.questions > 0):
+   * rows (model, strategy, Q, accuracy, SEM), also written to {@code elicitation.csv}.
+   */
+  private List<AccuracyRow> elicit(Map<String, RewardNet> trained, RewardData data) throws IOException {
+    var c = config.elicitation();
+    List<AccuracyRow> rows = new ArrayList<>();
+    if (c.questions() == 0) return rows;
+    for (var e : trained.entrySet()) {
+      if (!e.getValue().config().conditional()) continue;
+      long t0 = System.nanoTime();
+      List<AccuracyRow> r = org.steer4j.reward.ElicitationEvaluator.evaluate(e.getKey(), e.getValue(), data, c);
+      rows.addAll(r);
+      for (AccuracyRow a : r) {
+        if (a.context() == 0 || a.context() == 3 || a.context() == c.questions()) {
+          log.info(String.format(Locale.ROOT, "%s: elicitation %s Q=%d accuracy %.1f +- %.1f %%", e.getKey(), a.label(), a.context(), a.accuracy(), a.sem()));
+        }
+      }
+      log.info(String.format(Locale.ROOT, "%s: elicitation evaluated in %.1f s", e.getKey(), (System.nanoTime() - t0) / 1e9));
+    }
+    Results.writeCsv(run.file("elicitation.csv"), rows, "strategy", "questions");
+    return rows;
   }
 }

@@ -1,5 +1,7 @@
 package org.steer4j.recipes;
 
+import org.steer4j.reward.ElicitationConfig;
+
 import java.util.List;
 import org.steer4j.config.Checks;
 import org.steer4j.config.EvalConfig;
@@ -18,10 +20,12 @@ import org.steer4j.data.DataConfig;
  * @param curves plot the reward curves r(y) inferred per user type (1-D options only)
  * @param curveContexts C of the context pairs the curves are inferred from
  * @param pipeline optional steps that make the pairs dataset first (prepare, embed)
+ * @param elicitation the active-elicitation evaluation of the models that adapt (off while its
+ *     questions are 0)
  */
 public record RewardExperimentConfig(
     ExperimentKind kind, RunConfig run, RuntimeConfig runtime, DataConfig data, EvalConfig eval, List<String> models,
-    List<String> modelOverrides, boolean curves, List<Integer> curveContexts, Pipeline pipeline) {
+    List<String> modelOverrides, boolean curves, List<Integer> curveContexts, Pipeline pipeline, ElicitationConfig elicitation) {
   public RewardExperimentConfig {
     Checks.require(kind == ExperimentKind.REWARD, "kind: a reward experiment config must have kind: reward, got " + kind);
     models = List.copyOf(models);
@@ -32,7 +36,7 @@ public record RewardExperimentConfig(
 
   public static RewardExperimentConfig defaults() {
     return new RewardExperimentConfig(ExperimentKind.REWARD, new RunConfig("experiment", "outputs"), RuntimeConfig.defaults(), DataConfig.defaults(),
-        EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10), Pipeline.defaults());
+        EvalConfig.defaults(), List.of("btl.yaml"), List.of(), true, List.of(1, 3, 10), Pipeline.defaults(), ElicitationConfig.defaults());
   }
 
   /**

@@ -122,6 +122,17 @@ public final class RewardNet extends Module {
     return config.latent() == Latent.DETERMINISTIC ? params : params.narrow(-1, 0, config.hidden());
   }
 
+  /**
+   * The user's posterior over the latent from context pairs {@code [B, C, 2, D]} with choices
+   * {@code [B, C]}: {mean [B, H], std [B, H]} for a stochastic latent q(z|C); {z, null} for a
+   * deterministic one; null for models without a context encoder.
+   */
+  public Tensor[] posterior(Tensor context, Tensor choices) {
+    if (contextEncoder == null) return null;
+    Tensor params = contextEncoder.forward(org.steer4j.nn.PairRows.of(context, choices));
+    return config.latent() == Latent.DETERMINISTIC ? new Tensor[] {params, null} : meanStd(params);
+  }
+
   /** Decoder outputs {@code [B, M, O]} for options {@code [B, M, D]} given z {@code [B, H]} (or null). */
   public Tensor decode(Tensor options, Tensor z) {
     return foldsTargetOutput()
