@@ -12,7 +12,9 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.reward.ModelCard;
 import org.steer4j.reward.RewardNet;
+import org.steer4j.reward.QuerySelector;
 import org.steer4j.reward.RewardNetFactory;
+import org.steer4j.runtime.Fingerprint;
 
 /**
  * A trained reward model, for embedding in other JVM systems.
@@ -31,10 +33,12 @@ import org.steer4j.reward.RewardNetFactory;
 public final class RewardModel {
   private final RewardNet net;
   private final ModelCard card;
+  private final String fingerprint;
 
-  private RewardModel(RewardNet net, ModelCard card) {
+  private RewardModel(RewardNet net, ModelCard card, String fingerprint) {
     this.net = net;
     this.card = card;
+    this.fingerprint = fingerprint;
   }
 
   /**
@@ -43,7 +47,64 @@ public final class RewardModel {
    */
   public static RewardModel load(Path dir) {
     Path checkpoint = RewardNetFactory.checkpoint(dir);
-    return new RewardModel(RewardNetFactory.load(checkpoint, false), RewardNetFactory.card(checkpoint));
+    String fingerprint = new Fingerprint().addFile(checkpoint.resolve(RewardNetFactory.WEIGHTS)).addFile(checkpoint.resolve(RewardNetFactory.CARD)).hex();
+    return new RewardModel(RewardNetFactory.load(checkpoint, false), RewardNetFactory.card(checkpoint), fingerprint);
+  }
+
+  /** SHA-256 of the model's weights and card: a user state made with another model is refused by it. */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  /**
+   * A session that asks a new user the questions that tell the most and adapts to the answers
+   * (thread-safe; one session per user). {@code seed} drives the random strategy and the latent
+   * samples of the information strategy, so a session is reproducible.
+   *
+   * @param strategy random, uncertainty or information (the last needs a stochastic latent)
+   */
+  public UserSession session(QuerySelector.Strategy strategy, long seed) {
+    return new UserSession(this, strategy, seed, List.of(), 0);
+  }
+
+  /**
+   * The user a state stands for, bit for bit as when it was exported (same model, device and
+   * thread count): a full state gives a session that can keep asking; a compact one a read-only
+   * adapted user (its {@link UserSession#reward()}).
+   *
+   * @throws IllegalArgumentException when the state was made with another model
+   */
+  public UserSession restore(UserState state) {
+    if (!state.modelFingerprint().equals(fingerprint)) {
+      throw new IllegalArgumentException("this user state was made with another model (fingerprint " + state.modelFingerprint().substring(0, 12)
+          + "..., this model " + fingerprint.substring(0, 12) + "...)");
+    }
+    return state.full() ? new UserSession(this, state.strategy(), state.seed(), state.answers(), state.questionsAsked())
+        : UserSession.readOnly(this, state);
+  }
+
+  /** The user of latent {@code z} (a compact state). */
+  UserReward fromLatent(float[] z) {
+    return new UserReward(this, z.clone());
+  }
+
+  RewardNet net() {
+    return net;
+  }
+
+  /** {mean, spread} of the latent for {@code context} (spread empty for a deterministic latent). */
+  float[][] posterior(List<PreferencePair> context) {
+    int d = inputWidth(), c = context.size();
+    float[] flat = new float[c * 2 * d];
+    for (int i = 0; i < c; ++i) {
+      System.arraycopy(context.get(i).chosen(), 0, flat, (2 * i) * d, d);
+      System.arraycopy(context.get(i).rejected(), 0, flat, (2 * i + 1) * d, d);
+    }
+    try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+      Tensor choices = org.bytedeco.pytorch.global.torch.zeros(new long[] {1, c}, new TensorOptions(ScalarType.Long));
+      Tensor[] q = net.posterior(tensor(flat, 1, c, 2, d), choices);
+      return new float[][] {floats(q[0]), q[1] == null ? new float[0] : floats(q[1])};
+    }
   }
 
   /** How the model was made (architecture, data, seed, steps, version). */
