@@ -11,7 +11,7 @@ import org.steer4j.runtime.Version;
     mixinStandardHelpOptions = true,
     versionProvider = Steer4j.VersionProvider.class,
     description = "Few-shot steerable alignment on the JVM: reward models (BTL, DPL, NP-BTL) and policies (DPO, NP-DPO) that adapt to a user from a handful of their choices, with no gradient step.",
-    subcommands = {ExperimentCommand.class, PrepareCommand.class, EmbedCommand.class, SmokeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ExperimentCommand.class, ElicitCommand.class, PrepareCommand.class, EmbedCommand.class, SmokeCommand.class, CommandLine.HelpCommand.class})
 public final class Steer4j implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,0 +1,40 @@
+package org.steer4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.steer4j.api.RewardModel;
+import org.steer4j.api.UserState;
+
+/** {@code steer4j elicit RUN_DIR}: a scripted user answers in the terminal; the state it prints restores. */
+class ElicitCommandTest {
+  @TempDir Path dir;
+
+  @Test
+  void aScriptedUserIsOnboardedAndTheirStateRestores() throws Exception {
+    Path out = dir.resolve("out");
+    assertEquals(0, UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "run.output_dir=" + out, "data.size=400",
+        "eval.batches=1", "eval.contexts=[0]", "curves=false", "runtime.threads=1", "model_overrides=[train.steps=4, sampler.batch_size=4]").code());
+    Path run = RunDirectoryTrustTest.onlyRun(out), state = dir.resolve("user.json");
+    InputStream stdin = System.in;
+    try {
+      System.setIn(new ByteArrayInputStream("a\nn\nb\nq\n".getBytes(StandardCharsets.UTF_8)));
+      UserErrorsTest.Outcome o = UserErrorsTest.run("elicit", run.toString(), "--strategy", "uncertainty", "--pool", "20", "--state", state.toString());
+      assertEquals(0, o.code(), o.err());
+    } finally {
+      System.setIn(stdin);
+    }
+    UserState st = UserState.fromJson(Files.readString(state));
+    assertEquals(3, st.questionsAsked(), "three answers, the third question stopped by q");
+    assertEquals(2, st.answers().size(), "no preference moves nothing");
+    RewardModel model = RewardModel.load(run.resolve("models/np-btl"));
+    assertTrue(java.util.Arrays.equals(st.latent(), model.restore(st).reward().latent()), "the printed state restores the same user");
+  }
+}
