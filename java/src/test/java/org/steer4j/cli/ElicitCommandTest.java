@@ -37,4 +37,19 @@ class ElicitCommandTest {
     RewardModel model = RewardModel.load(run.resolve("models/np-btl"));
     assertTrue(java.util.Arrays.equals(st.latent(), model.restore(st).reward().latent()), "the printed state restores the same user");
   }
+
+  @Test
+  void theElicitationEvaluationRunsOnTheSyntheticWorldWithItsDeterministicLatent() throws Exception {
+    Path out = dir.resolve("synthetic");
+    UserErrorsTest.Outcome o = UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "run.output_dir=" + out, "data.size=400",
+        "eval.batches=1", "eval.contexts=[0]", "curves=false", "runtime.threads=1", "model_overrides=[train.steps=4, sampler.batch_size=4]",
+        "elicitation.questions=2", "elicitation.pool=6", "elicitation.batches=1", "elicitation.batch_size=4");
+    assertEquals(0, o.code(), o.err());
+    java.util.List<String> lines = Files.readAllLines(RunDirectoryTrustTest.onlyRun(out).resolve("elicitation.csv"));
+    assertEquals("model,strategy,questions,accuracy,sem", lines.get(0));
+    assertEquals(1 + 2 * 3, lines.size(), "np-btl x (random, uncertainty) x Q = 0..2; information needs a stochastic latent: " + lines);
+    String q0 = lines.get(1).split(",", 4)[3];
+    assertTrue(lines.stream().filter(l -> l.startsWith("np-btl,") && l.split(",")[2].equals("0")).allMatch(l -> l.split(",", 4)[3].equals(q0)),
+        "every strategy scores the same users' C = 0 accuracy at Q = 0: " + lines);
+  }
 }
