@@ -72,7 +72,10 @@ final class ExperimentCommand implements Callable<Integer> {
     RewardExperimentConfig probe = Configs.load(RewardExperimentConfig.class, config, overrides);
     RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, config, ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
     new RewardExperiment(cfg, configDir, null).check();
-    var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, cfg.models());
+    List<String> files = new ArrayList<>(cfg.models());  // the pipeline's configs travel with the run too
+    if (cfg.pipeline().prepare() != null) files.add(cfg.pipeline().prepare());
+    if (cfg.pipeline().embed() != null) files.add(cfg.pipeline().embed());
+    var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, files);
     return reward(new RewardExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
   }
 

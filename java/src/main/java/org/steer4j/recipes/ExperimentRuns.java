@@ -34,11 +34,11 @@ public final class ExperimentRuns {
     return out;
   }
 
-  /** A fresh run directory with the effective config and copies of the model files. */
+  /** A fresh run directory with the effective config and copies of the config files it names (models, pipeline). */
   public static RunDirectory start(Path outputDir, String name, Object config, Path configDir, List<String> modelFiles) {
     Path copies = Path.of(MODEL_FILES);
     for (String f : modelFiles) {
-      if (!copies.resolve(f).normalize().startsWith(copies)) {
+      if (!Path.of(f).isAbsolute() && !copies.resolve(f).normalize().startsWith(copies)) {
         throw new ConfigException("models: '" + f + "' is outside the experiment file's folder; a run directory keeps copies of its model files,"
             + " so name them relative to the experiment file without '..'");
       }
@@ -46,6 +46,7 @@ public final class ExperimentRuns {
     RunDirectory run = RunDirectory.create(outputDir, name, config);
     try {
       for (String f : modelFiles) {
+        if (Path.of(f).isAbsolute()) continue;  // named by its absolute path: read from there on a resume too
         Path to = run.path().resolve(MODEL_FILES).resolve(f);
         Files.createDirectories(to.getParent());
         Files.copy(configDir.resolve(f), to);
