@@ -121,8 +121,9 @@ public record ModelConfig(
     String activation = activation(node, family, where);
     String dtype = node.hasNonNull("torch_dtype") ? node.get("torch_dtype").asText()
         : node.hasNonNull("dtype") ? node.get("dtype").asText() : null;
+    ModelConfig config;
     try {
-      return new ModelConfig(
+      config = new ModelConfig(
           family,
           requiredInt(node, "vocab_size", where),
           hidden,
@@ -140,15 +141,29 @@ public record ModelConfig(
           node.path("mlp_bias").asBoolean(false),
           activation,
           dtype,
-          node.hasNonNull("bos_token_id") ? node.get("bos_token_id").asInt() : null,
-          eosIds(node.get("eos_token_id")),
-          node.hasNonNull("pad_token_id") ? node.get("pad_token_id").asInt() : null,
+          optionalTokenId(node, "bos_token_id", where),
+          eosIds(node.get("eos_token_id"), where),
+          optionalTokenId(node, "pad_token_id", where),
           node.deepCopy());
     } catch (CheckpointException e) {
       // the constructor names the file config.json: name the one read
       if (where.equals(SELF) || !e.getMessage().startsWith(SELF + ": ")) throw e;
       throw new CheckpointException(where + e.getMessage().substring(SELF.length()), e);
     }
+    finite(node, "", where);
+    return config;
+  }
+
+  /**
+   * Refuses a number too large for a double anywhere (JSON has no infinity: 1e999 would be read as
+   * +Infinity and written back by {@link CheckpointWriter} as the string "Infinity").
+   */
+  private static void finite(JsonNode node, String path, String where) {
+    if (node.isFloatingPointNumber() && !Double.isFinite(node.asDouble())) {
+      throw new CheckpointException(where + ": " + path + " is too large for a number (" + node.asDouble() + ")");
+    }
+    if (node.isObject()) node.fields().forEachRemaining(e -> finite(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), where));
+    if (node.isArray()) for (int i = 0; i < node.size(); ++i) finite(node.get(i), path + "[" + i + "]", where);
   }
 
   /**
@@ -228,14 +243,26 @@ public record ModelConfig(
     return eosTokenIds.length == 0 ? -1 : eosTokenIds[0];
   }
 
-  private static int[] eosIds(JsonNode node) {
+  private static int[] eosIds(JsonNode node, String where) {
     if (node == null || node.isNull()) return new int[0];
     if (node.isArray()) {
       int[] ids = new int[node.size()];
-      for (int i = 0; i < ids.length; ++i) ids[i] = node.get(i).asInt();
+      for (int i = 0; i < ids.length; ++i) ids[i] = tokenId(node.get(i), "eos_token_id", where);
       return ids;
     }
-    return new int[] {node.asInt()};
+    return new int[] {tokenId(node, "eos_token_id", where)};
+  }
+
+  /** An optional token id ({@code key}), null when absent or null. */
+  private static Integer optionalTokenId(JsonNode node, String key, String where) {
+    JsonNode v = node.get(key);
+    return v == null || v.isNull() ? null : tokenId(v, key, where);
+  }
+
+  /** A token id: an integer in int range (was read with asInt: "<s>" or [3] became 0). */
+  private static int tokenId(JsonNode v, String key, String where) {
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new CheckpointException(where + ": " + key + " must be a token id (an integer), got " + v);
+    return v.asInt();
   }
 
   private static int requiredInt(JsonNode node, String key, String where) {

@@ -54,6 +54,28 @@ class LlmFuzzFindingsTest {
     assertEquals("x/config.json: rope_scaling needs a finite factor > 0", e.getMessage());
   }
 
+  /**
+   * Found by fuzzing: 1e999 under any key (here an unknown one) was kept as +Infinity and written
+   * back by CheckpointWriter as the string "Infinity", so the written config.json said something else.
+   */
+  @Test
+  void aNumberTooLargeForADoubleIsRefusedAnywhere() {
+    var e = assertThrows(CheckpointException.class, () -> ModelConfig.parse(LLAMA + ", \"head_disize\": 1e999}", "x/config.json"));
+    assertEquals("x/config.json: head_disize is too large for a number (Infinity)", e.getMessage());
+    e = assertThrows(CheckpointException.class, () -> ModelConfig.parse(LLAMA + ", \"task_specific_params\": {\"a\": [1, -1e999]}}", "x/config.json"));
+    assertEquals("x/config.json: task_specific_params.a[1] is too large for a number (-Infinity)", e.getMessage());
+  }
+
+  /** Were read with asInt: "<s>" or [3] became token 0. */
+  @Test
+  void tokenIdsMustBeIntegers() {
+    var e = assertThrows(CheckpointException.class, () -> ModelConfig.parse(LLAMA + ", \"eos_token_id\": [1, [3]]}", "x/config.json"));
+    assertEquals("x/config.json: eos_token_id must be a token id (an integer), got [3]", e.getMessage());
+    e = assertThrows(CheckpointException.class, () -> ModelConfig.parse(LLAMA + ", \"bos_token_id\": \"<s>\"}", "x/config.json"));
+    assertEquals("x/config.json: bos_token_id must be a token id (an integer), got \"<s>\"", e.getMessage());
+    assertEquals(2, ModelConfig.parse(LLAMA + ", \"eos_token_id\": [2, 3], \"pad_token_id\": null}", "x/config.json").eosTokenId());
+  }
+
   private static ObjectNode adapter(String targets) throws Exception {
     return (ObjectNode) JSON.readTree("{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8, \"target_modules\": " + targets + "}");
   }
