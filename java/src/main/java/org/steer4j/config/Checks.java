@@ -6,10 +6,17 @@ public final class Checks {
 
   public static void positive(String key, double value) {
     if (!(value > 0)) throw new IllegalArgumentException(key + " must be > 0, got " + value);
+    finite(key, value);
   }
 
   public static void nonNegative(String key, double value) {
     if (!(value >= 0)) throw new IllegalArgumentException(key + " must be >= 0, got " + value);
+    finite(key, value);
+  }
+
+  /** Refuses +-Infinity (YAML's .inf) and NaN. */
+  public static void finite(String key, double value) {
+    if (!Double.isFinite(value)) throw new IllegalArgumentException(key + " must be finite, got " + value);
   }
 
   public static void range(String key, double value, double min, double max) {

@@ -107,7 +107,7 @@ public final class Configs {
     try {
       tree = YAML.readTree(TextFiles.read(file));  // UTF-8 with or without BOM, LF or CRLF
     } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
+      throw malformed(source, e);
     }
     // An empty file is a mistake (a wrong path, a file not saved), not a request for every default.
     if (tree == null || tree.isMissingNode() || tree.isNull()) throw new ConfigException(source + ": the file is empty (no keys)");
@@ -123,7 +123,7 @@ public final class Configs {
       if (!tree.isObject()) throw new ConfigException(source + ": expected a mapping of keys at the top level");
       return fromTree(type, (ObjectNode) tree, overrides, source);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
+      throw malformed(source, e);
     }
   }
 
@@ -161,6 +161,22 @@ public final class Configs {
   /** A deep copy of the tree of a config, e.g. to write parts of it elsewhere. */
   public static ObjectNode toTree(Object config) {
     return YAML.valueToTree(config);
+  }
+
+  /**
+   * "file:line:column: malformed YAML: what", in one line: SnakeYAML's message quotes the offending
+   * line with a caret below it; its context ("while scanning a simple key"), problem and the
+   * problem's position say it without.
+   */
+  private static ConfigException malformed(String source, JsonProcessingException e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblem() != null) {
+        var mark = m.getProblemMark();
+        String at = mark == null ? location(e) : (mark.getLine() + 1) + ":" + (mark.getColumn() + 1);
+        return new ConfigException(source + ":" + at + ": malformed YAML: " + (m.getContext() == null ? "" : m.getContext() + ": ") + m.getProblem());
+      }
+    }
+    return new ConfigException(source + ":" + location(e) + ": malformed YAML: " + e.getOriginalMessage());
   }
 
   private static String location(JsonProcessingException e) {

@@ -43,10 +43,13 @@ final class DefaultsMerger {
     if (raw.isRecord()) return mergeRecord(user, raw, base, path);
     if (user == null) return base;
     if (List.class.isAssignableFrom(raw) && type instanceof ParameterizedType p) {
-      if (user.isNull()) return user;
+      // null ("key:" with nothing after it) is the empty list, as the records' constructors read a
+      // missing list; a null element is never meant (the constructors' List.copyOf would fail on it)
+      if (user.isNull()) return JsonNodeFactory.instance.arrayNode();
       if (!user.isArray()) throw error(path, "expected a list, got " + describe(user));
       ArrayNode out = JsonNodeFactory.instance.arrayNode();
       for (int i = 0; i < user.size(); ++i) {
+        if (user.get(i).isNull()) throw error(path + "[" + i + "]", "a list element can't be null");
         out.add(merge(user.get(i), p.getActualTypeArguments()[0], null, path + "[" + i + "]"));
       }
       return out;
@@ -74,7 +77,11 @@ final class DefaultsMerger {
   }
 
   private JsonNode mergeRecord(JsonNode user, Class<?> type, JsonNode base, String path) {
-    if (user != null && user.isNull()) return user;
+    if (user != null && user.isNull()) {
+      // a section may only be null where its default is (an optional section that is off)
+      if (base != null && base.isNull()) return user;
+      throw error(path, "expected a mapping of keys, got null (leave the key out for its defaults)");
+    }
     if (user != null && !user.isObject()) {
       throw error(path, "expected a mapping of keys, got " + describe(user));
     }

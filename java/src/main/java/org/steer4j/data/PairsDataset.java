@@ -116,14 +116,16 @@ public final class PairsDataset {
     }
   }
 
-  private record Table(List<String> labels, Split[] splits, byte[][] choices) {}
+  /** pairs.csv parsed: the labels, each row's split, and the choices [label][row]. */
+  record Table(List<String> labels, Split[] splits, byte[][] choices) {}
 
   /**
    * Reads {@code pairs.csv} as pandas writes it too ({@code to_csv(index=False)}, optionally
    * {@code utf-8-sig} with a byte-order mark, CRLF line ends, fields in double quotes, and a
-   * choice column with ties holding floats: {@code 0.0}, {@code 1.0}, empty).
+   * choice column with ties holding floats: {@code 0.0}, {@code 1.0}, empty), for {@code n} pairs.
+   * Pure Java (no tensor is touched), so that it can be fuzzed.
    */
-  private static Table readTable(Path table, int n) {
+  static Table readTable(Path table, int n) {
     if (!Files.exists(table)) throw new DatasetException(table + ": no such file");
     List<String> labels = new ArrayList<>();
     Split[] splits = new Split[n];

@@ -96,7 +96,7 @@ public final class TextPairs {
       for (String key : new String[] {"prompt", "response_a", "response_b", "split"}) {
         if (!n.path(key).isTextual()) throw new DatasetException(where + ": '" + key + "' must be a string");
       }
-      if (!n.path("idx").canConvertToInt()) throw new DatasetException(where + ": 'idx' must be an integer");
+      if (!n.path("idx").isIntegralNumber() || !n.path("idx").canConvertToInt()) throw new DatasetException(where + ": 'idx' must be an integer");
       int idx = n.get("idx").asInt();
       if (!seen.add(idx)) throw new DatasetException(where + ": idx " + idx + " appears twice");
       Split split = Split.parse(n.get("split").asText());

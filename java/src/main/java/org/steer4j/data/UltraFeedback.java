@@ -161,25 +161,34 @@ public final class UltraFeedback {
     if (annotations == null || !annotations.isObject()) return null;
     int[] r = new int[ASPECTS.size()];
     for (int a = 0; a < r.length; ++a) {
-      Integer v = integerRating(annotations.path(ASPECTS.get(a)).get("Rating"));
+      JsonNode rating = annotations.path(ASPECTS.get(a)).get("Rating");
+      Integer v = integerRating(rating);
       if (v == null) return null;
       if (v < MIN_RATING || v > MAX_RATING) {
-        throw new DatasetException(where + ": " + ASPECTS.get(a) + " Rating " + v + " is outside UltraFeedback's scale " + MIN_RATING + ".." + MAX_RATING);
+        throw new DatasetException(where + ": " + ASPECTS.get(a) + " Rating " + rating.asText().strip() + " is outside UltraFeedback's scale "
+            + MIN_RATING + ".." + MAX_RATING);
       }
       r[a] = v;
     }
     return r;
   }
 
-  /** An integer rating written as "4" or 4; null for "N/A", "3.5", 3.5 or a missing rating. */
+  /**
+   * An integer rating written as "4" or 4; null for "N/A", "3.5", 3.5 or a missing rating. An
+   * integer beyond the int range comes back as Integer.MIN_VALUE / MAX_VALUE (outside the scale,
+   * as Python's int() would find it), never wrapped around into it.
+   */
   static Integer integerRating(JsonNode rating) {
     if (rating == null) return null;
-    if (rating.isIntegralNumber()) return rating.asInt();
+    if (rating.isIntegralNumber()) return rating.canConvertToInt() ? rating.asInt() : rating.bigIntegerValue().signum() > 0 ? Integer.MAX_VALUE : Integer.MIN_VALUE;
     if (!rating.isTextual()) return null;
+    String text = rating.asText().strip();
     try {
-      return Integer.parseInt(rating.asText().strip());
+      return Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      return null;
+      boolean integer = text.length() > 1 && (Character.isDigit(text.charAt(0)) || text.charAt(0) == '+' || text.charAt(0) == '-')
+          && text.chars().skip(1).allMatch(Character::isDigit);
+      return integer ? (text.charAt(0) == '-' ? Integer.MIN_VALUE : Integer.MAX_VALUE) : null;  // too large for an int
     }
   }
 }

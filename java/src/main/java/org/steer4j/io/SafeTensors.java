@@ -100,8 +100,8 @@ public final class SafeTensors implements AutoCloseable {
         header = JSON.readTree(text);
       } catch (java.nio.charset.CharacterCodingException e) {
         throw new SafeTensorsException(file + ": header is not valid UTF-8");
-      } catch (IOException e) {
-        throw new SafeTensorsException(file + ": malformed JSON header: " + e.getMessage());
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new SafeTensorsException(file + ": malformed JSON header: " + JsonErrors.describe(e));
       }
       if (header == null || !header.isObject()) throw new SafeTensorsException(file + ": header is not a JSON object");
       long dataStart = 8 + headerLength;

@@ -130,19 +130,72 @@ final class AdapterConfigFields {
       throw new CheckpointException(where + ": target_modules: not a valid regular expression: " + e.getDescription());
     }
     List<Set<String>> perLayer = new ArrayList<>();
-    for (int layer = 0; layer < layers; ++layer) {
-      Set<String> chosen = new LinkedHashSet<>();
-      for (String p : LoraConfig.PROJECTIONS) {
-        String block = List.of("q_proj", "k_proj", "v_proj", "o_proj").contains(p) ? "self_attn" : "mlp";
-        if (regex.matcher("model.layers." + layer + "." + block + "." + p).matches()) chosen.add(p);
+    long[] budget = {MATCH_BUDGET};
+    try {
+      for (int layer = 0; layer < layers; ++layer) {
+        Set<String> chosen = new LinkedHashSet<>();
+        for (String p : LoraConfig.PROJECTIONS) {
+          String block = List.of("q_proj", "k_proj", "v_proj", "o_proj").contains(p) ? "self_attn" : "mlp";
+          if (regex.matcher(new Bounded("model.layers." + layer + "." + block + "." + p, budget)).matches()) chosen.add(p);
+        }
+        perLayer.add(chosen);
       }
-      perLayer.add(chosen);
+    } catch (Bounded.Exhausted e) {
+      throw new CheckpointException(where + ": target_modules '" + text + "' takes too long to match (catastrophic backtracking);"
+          + " list the module names instead");
     }
     if (perLayer.stream().distinct().count() != 1) {
       throw new CheckpointException(where + ": target_modules '" + text + "' selects different projections in different layers; not supported");
     }
     if (perLayer.get(0).isEmpty()) throw new CheckpointException(where + ": target_modules '" + text + "' matches no projection");
     return sorted(perLayer.get(0));
+  }
+
+  /** Character reads allowed for matching target_modules against every module path (about 0.1 s). */
+  private static final long MATCH_BUDGET = 20_000_000;
+
+  /**
+   * A module path that counts the regex engine's character reads against a shared budget: a
+   * pattern that backtracks catastrophically (say {@code (.*.){20}x}) would otherwise take hours
+   * on paths of 30 characters.
+   */
+  private static final class Bounded implements CharSequence {
+    static final class Exhausted extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+
+      Exhausted() {
+        super(null, null, false, false);
+      }
+    }
+
+    private final String text;
+    private final long[] budget;
+
+    Bounded(String text, long[] budget) {
+      this.text = text;
+      this.budget = budget;
+    }
+
+    @Override
+    public char charAt(int index) {
+      if (--budget[0] < 0) throw new Exhausted();
+      return text.charAt(index);
+    }
+
+    @Override
+    public int length() {
+      return text.length();
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      return new Bounded(text.substring(start, end), budget);
+    }
+
+    @Override
+    public String toString() {
+      return text;
+    }
   }
 
   private static List<String> sorted(Set<String> names) {

@@ -17,7 +17,7 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
 
   public LoraConfig {
     if (rank <= 0) throw new IllegalArgumentException("lora rank must be > 0, got " + rank);
-    if (!(alpha > 0)) throw new IllegalArgumentException("lora alpha must be > 0, got " + alpha);
+    if (!(alpha > 0 && alpha < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("lora alpha must be finite and > 0, got " + alpha);
     if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("lora dropout must be in [0, 1), got " + dropout);
     if (targets == null || targets.isEmpty()) throw new IllegalArgumentException("lora targets must name at least one projection");
     for (String t : targets) {

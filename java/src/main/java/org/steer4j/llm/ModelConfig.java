@@ -1,11 +1,12 @@
 package org.steer4j.llm;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.steer4j.io.JsonErrors;
 import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.Warnings;
 
@@ -46,9 +47,11 @@ public record ModelConfig(
     Integer padTokenId,
     ObjectNode raw) {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How the canonical constructor names the file in its messages ({@link #parse} puts the real name). */
+  private static final String SELF = "config.json";
 
   public ModelConfig {
-    String where = "config.json";
+    String where = SELF;
     positive(where, "vocab_size", vocabSize);
     positive(where, "hidden_size", hiddenSize);
     positive(where, "intermediate_size", intermediateSize);
@@ -60,8 +63,8 @@ public record ModelConfig(
       throw new CheckpointException(where + ": num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
     }
     if (headDim % 2 != 0) throw new CheckpointException(where + ": head_dim " + headDim + " must be even for rotary embeddings");
-    if (!(rmsNormEps > 0)) throw new CheckpointException(where + ": rms_norm_eps must be > 0, got " + rmsNormEps);
-    if (!(ropeTheta > 0)) throw new CheckpointException(where + ": rope_theta must be > 0, got " + ropeTheta);
+    if (!(rmsNormEps > 0 && rmsNormEps < Double.POSITIVE_INFINITY)) throw new CheckpointException(where + ": rms_norm_eps must be finite and > 0, got " + rmsNormEps);
+    if (!(ropeTheta > 0 && ropeTheta < Double.POSITIVE_INFINITY)) throw new CheckpointException(where + ": rope_theta must be finite and > 0, got " + ropeTheta);
     Activation.of(activation, where);  // fail at load time, not at the first forward
     eosTokenIds = eosTokenIds == null ? new int[0] : eosTokenIds.clone();
   }
@@ -73,8 +76,8 @@ public record ModelConfig(
     JsonNode node;
     try {
       node = JSON.readTree(TextFiles.read(file));
-    } catch (IOException e) {
-      throw new CheckpointException(file + ": malformed JSON: " + e.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(file + ": malformed JSON: " + JsonErrors.describe(e), e);
     }
     if (node == null || !node.isObject()) throw new CheckpointException(file + ": not a JSON object");
     return parse((ObjectNode) node, file.toString());
@@ -86,8 +89,8 @@ public record ModelConfig(
       JsonNode node = JSON.readTree(json);
       if (node == null || !node.isObject()) throw new CheckpointException(where + ": not a JSON object");
       return parse((ObjectNode) node, where);
-    } catch (IOException e) {
-      throw new CheckpointException(where + ": malformed JSON: " + e.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(where + ": malformed JSON: " + JsonErrors.describe(e), e);
     }
   }
 
@@ -118,28 +121,49 @@ public record ModelConfig(
     String activation = activation(node, family, where);
     String dtype = node.hasNonNull("torch_dtype") ? node.get("torch_dtype").asText()
         : node.hasNonNull("dtype") ? node.get("dtype").asText() : null;
-    return new ModelConfig(
-        family,
-        requiredInt(node, "vocab_size", where),
-        hidden,
-        requiredInt(node, "intermediate_size", where),
-        requiredInt(node, "num_hidden_layers", where),
-        heads,
-        kvHeads,
-        headDim,
-        node.path("rms_norm_eps").asDouble(1e-6),
-        theta,
-        scaling,
-        optionalInt(node, "max_position_embeddings", family.defaultMaxPositions()),
-        node.has("tie_word_embeddings") ? node.get("tie_word_embeddings").asBoolean() : family.tiedByDefault(),
-        node.path("attention_bias").asBoolean(false),
-        node.path("mlp_bias").asBoolean(false),
-        activation,
-        dtype,
-        node.hasNonNull("bos_token_id") ? node.get("bos_token_id").asInt() : null,
-        eosIds(node.get("eos_token_id")),
-        node.hasNonNull("pad_token_id") ? node.get("pad_token_id").asInt() : null,
-        node.deepCopy());
+    ModelConfig config;
+    try {
+      config = new ModelConfig(
+          family,
+          requiredInt(node, "vocab_size", where),
+          hidden,
+          requiredInt(node, "intermediate_size", where),
+          requiredInt(node, "num_hidden_layers", where),
+          heads,
+          kvHeads,
+          headDim,
+          node.path("rms_norm_eps").asDouble(1e-6),
+          theta,
+          scaling,
+          optionalInt(node, "max_position_embeddings", family.defaultMaxPositions()),
+          node.has("tie_word_embeddings") ? node.get("tie_word_embeddings").asBoolean() : family.tiedByDefault(),
+          node.path("attention_bias").asBoolean(false),
+          node.path("mlp_bias").asBoolean(false),
+          activation,
+          dtype,
+          optionalTokenId(node, "bos_token_id", where),
+          eosIds(node.get("eos_token_id"), where),
+          optionalTokenId(node, "pad_token_id", where),
+          node.deepCopy());
+    } catch (CheckpointException e) {
+      // the constructor names the file config.json: name the one read
+      if (where.equals(SELF) || !e.getMessage().startsWith(SELF + ": ")) throw e;
+      throw new CheckpointException(where + e.getMessage().substring(SELF.length()), e);
+    }
+    finite(node, "", where);
+    return config;
+  }
+
+  /**
+   * Refuses a number too large for a double anywhere (JSON has no infinity: 1e999 would be read as
+   * +Infinity and written back by {@link CheckpointWriter} as the string "Infinity").
+   */
+  private static void finite(JsonNode node, String path, String where) {
+    if (node.isFloatingPointNumber() && !Double.isFinite(node.asDouble())) {
+      throw new CheckpointException(where + ": " + path + " is too large for a number (" + node.asDouble() + ")");
+    }
+    if (node.isObject()) node.fields().forEachRemaining(e -> finite(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), where));
+    if (node.isArray()) for (int i = 0; i < node.size(); ++i) finite(node.get(i), path + "[" + i + "]", where);
   }
 
   /**
@@ -219,14 +243,26 @@ public record ModelConfig(
     return eosTokenIds.length == 0 ? -1 : eosTokenIds[0];
   }
 
-  private static int[] eosIds(JsonNode node) {
+  private static int[] eosIds(JsonNode node, String where) {
     if (node == null || node.isNull()) return new int[0];
     if (node.isArray()) {
       int[] ids = new int[node.size()];
-      for (int i = 0; i < ids.length; ++i) ids[i] = node.get(i).asInt();
+      for (int i = 0; i < ids.length; ++i) ids[i] = tokenId(node.get(i), "eos_token_id", where);
       return ids;
     }
-    return new int[] {node.asInt()};
+    return new int[] {tokenId(node, "eos_token_id", where)};
+  }
+
+  /** An optional token id ({@code key}), null when absent or null. */
+  private static Integer optionalTokenId(JsonNode node, String key, String where) {
+    JsonNode v = node.get(key);
+    return v == null || v.isNull() ? null : tokenId(v, key, where);
+  }
+
+  /** A token id: an integer in int range (was read with asInt: "<s>" or [3] became 0). */
+  private static int tokenId(JsonNode v, String key, String where) {
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new CheckpointException(where + ": " + key + " must be a token id (an integer), got " + v);
+    return v.asInt();
   }
 
   private static int requiredInt(JsonNode node, String key, String where) {

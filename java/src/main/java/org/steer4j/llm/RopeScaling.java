@@ -24,6 +24,7 @@ public record RopeScaling(String type, double factor, double lowFreqFactor, doub
           if (!node.hasNonNull(key)) throw new CheckpointException(where + ": rope_scaling of type llama3 needs '" + key + "'");
         }
         double low = node.get("low_freq_factor").asDouble(), high = node.get("high_freq_factor").asDouble();
+        if (!(Double.isFinite(low) && Double.isFinite(high))) throw new CheckpointException(where + ": rope_scaling low_freq_factor and high_freq_factor must be finite, got " + low + " and " + high);
         if (!(high > low)) throw new CheckpointException(where + ": rope_scaling high_freq_factor " + high + " must exceed low_freq_factor " + low);
         return new RopeScaling(type, factor(node, where), low, high, node.get("original_max_position_embeddings").asInt());
       default:
@@ -33,7 +34,7 @@ public record RopeScaling(String type, double factor, double lowFreqFactor, doub
 
   private static double factor(JsonNode node, String where) {
     double f = node.path("factor").asDouble(0);
-    if (!(f > 0)) throw new CheckpointException(where + ": rope_scaling needs a factor > 0");
+    if (!(f > 0 && f < Double.POSITIVE_INFINITY)) throw new CheckpointException(where + ": rope_scaling needs a finite factor > 0");
     return f;
   }
 

@@ -2,7 +2,6 @@ package org.steer4j.llm;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +16,10 @@ import java.util.OptionalLong;
  * mode, so nothing is ever downloaded). Truncation and padding
  * are off: lengths are the caller's business. Special tokens named in
  * {@code tokenizer_config.json} (beside tokenizer.json) give {@link #bosToken()} and
- * {@link #eosToken()}.
+ * {@link #eosToken()}. Both files are checked in Java ({@link TokenizerFiles}) before the native
+ * library sees them.
  */
 public final class TextTokenizer implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   static {
     // Offline mode: DJL then never downloads, and takes the CPU build of the native library from
     // its jar even on a CUDA machine (where it would otherwise look for a CUDA flavour online).
@@ -45,24 +43,19 @@ public final class TextTokenizer implements AutoCloseable {
       throw new TokenizerException(file + ": no such file (steer4j reads Hugging Face fast tokenizers, tokenizer.json;"
           + " a slow-only tokenizer can be converted with transformers' AutoTokenizer(...).save_pretrained)");
     }
+    // Checked in Java first: a damaged or foreign file is one error naming it and the field, never
+    // whatever the native library makes of it.
+    TokenizerFiles.checkTokenizer(file);
+    Path config = file.resolveSibling("tokenizer_config.json");
+    JsonNode configNode = Files.isRegularFile(config) ? TokenizerFiles.checkConfig(config) : null;
     HuggingFaceTokenizer tokenizer;
     try {
       tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(false).optTruncation(false).optPadding(false).build();
     } catch (IOException | RuntimeException e) {
       throw new TokenizerException(file + ": can't load tokenizer: " + e.getMessage(), e);
     }
-    Path config = file.resolveSibling("tokenizer_config.json");
-    String bos = null, eos = null;
-    if (Files.isRegularFile(config)) {
-      try {
-        JsonNode node = JSON.readTree(config.toFile());
-        bos = tokenName(node.get("bos_token"));
-        eos = tokenName(node.get("eos_token"));
-      } catch (IOException e) {
-        tokenizer.close();
-        throw new TokenizerException(config + ": can't read: " + e.getMessage(), e);
-      }
-    }
+    String bos = configNode == null ? null : tokenName(configNode.get("bos_token"));
+    String eos = configNode == null ? null : tokenName(configNode.get("eos_token"));
     return new TextTokenizer(file, tokenizer, bos, eos);
   }
 
