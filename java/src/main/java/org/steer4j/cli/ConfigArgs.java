@@ -17,4 +17,16 @@ final class ConfigArgs {
     }
     return config == null ? Configs.defaults(type, all) : Configs.load(type, config, all);
   }
+
+  /**
+   * Refuses to run as one rank of a data-parallel job (WORLD_SIZE > 1): every rank would do the
+   * whole job and write the same files. Only reward experiments train data parallel so far.
+   */
+  static void requireOneProcess(String command) {
+    int world = org.steer4j.dist.TorchRunEnv.fromEnvironment().worldSize();
+    if (world > 1) {
+      throw new org.steer4j.config.ConfigException(command + " runs as one process, but WORLD_SIZE = " + world
+          + " (a launcher started it as a rank): only reward experiments run data parallel so far; start it alone");
+    }
+  }
 }

@@ -24,6 +24,7 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    ConfigArgs.requireOneProcess("embed");
     EmbedConfig cfg = ConfigArgs.load(EmbedConfig.class, config, overrides);
     RunDirectory run = RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
     Embed.Summary s = new Embed(cfg, run).run();

@@ -5,12 +5,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.steer4j.config.ConfigException;
 import org.steer4j.config.Configs;
+import org.steer4j.dist.Distributed;
+import org.steer4j.dist.Launcher;
+import org.steer4j.dist.TorchRunEnv;
 import org.steer4j.recipes.RewardExperimentConfig;
 import org.steer4j.recipes.ExperimentKind;
 import org.steer4j.recipes.ExperimentRuns;
@@ -38,9 +42,48 @@ final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the experiment in an existing run directory, with the run's own configs (CONFIG is not read; an override that would change the run is refused)")
   Path resume;
 
+  @Option(names = "--nproc", paramLabel = "N", description = "reward experiments, data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process at any N dividing runtime.micro_batches (0: N, recorded)")
+  int nproc = 1;
+
+  @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = "data parallel: how long a rank waits for the others (rendezvous, each collective) before it fails (default 600, or STEER4J_DIST_TIMEOUT)")
+  Double distTimeout;
+
   @Override
   public Integer call() throws Exception {
+    Duration timeout = distTimeout == null ? null : Duration.ofMillis(Math.round(distTimeout * 1000));
+    if (timeout != null && timeout.toMillis() <= 0) throw new ConfigException("--dist-timeout must be > 0 seconds");
+    if (nproc < 1) throw new ConfigException("--nproc must be >= 1, got " + nproc);
+    if (nproc > 1) {
+      List<String> args = new ArrayList<>(List.of("experiment", config.toString()));
+      if (resume != null) args.addAll(List.of("--resume", resume.toString()));
+      args.addAll(overrides);
+      return Launcher.run(nproc, Steer4j.class.getName(), args, timeout != null ? timeout : TorchRunEnv.fromEnvironment().timeout(), System.err);
+    }
+    Distributed dist = Distributed.fromEnvironment(timeout);
+    try {
+      return dist.isMain() ? call(dist) : trainAsRank(dist);
+    } catch (RuntimeException e) {
+      dist.abort(e.getMessage());
+      throw e;
+    } finally {
+      dist.close();
+    }
+  }
+
+  /** Rank r > 0: the run directory rank 0 made or resumed, its saved configs, training only. */
+  private int trainAsRank(Distributed dist) throws IOException {
+    Path runDir = Path.of(dist.await("run_dir"));
+    Path saved = runDir.resolve("config.yaml");
+    RewardExperimentConfig run = Configs.load(RewardExperimentConfig.class, saved, List.of());
+    new RewardExperiment(run, ExperimentRuns.modelFiles(runDir, config.toAbsolutePath().getParent()), RunDirectory.open(runDir)).distributed(dist).run();
+    return 0;
+  }
+
+  private Integer call(Distributed dist) throws Exception {
     Path configDir = config.toAbsolutePath().getParent();
+    if (dist.worldSize() > 1 && kind(resume != null ? resume.resolve("config.yaml") : config, resume != null ? List.of() : overrides) == ExperimentKind.POLICY) {
+      throw new ConfigException("data-parallel training (--nproc, WORLD_SIZE = " + dist.worldSize() + ") is for reward experiments; policies (DPO) train in one process for now");
+    }
     if (resume != null) {
       // A run continues with its own effective config and its own copies of the model files; the
       // CONFIG argument is not read, and an override that would change the run is refused.
@@ -58,7 +101,8 @@ final class ExperimentCommand implements Callable<Integer> {
       RewardExperimentConfig given = Configs.load(RewardExperimentConfig.class, saved, overrides);
       ExperimentRuns.refuseChanges(resume, run, given, new RewardExperiment(run, modelFiles, null).modelConfigs(),
           new RewardExperiment(given, modelFiles, null).modelConfigs());
-      return reward(new RewardExperiment(run, modelFiles, RunDirectory.open(resume)));
+      dist.publish("run_dir", resume.toAbsolutePath().toString());
+      return reward(new RewardExperiment(run, modelFiles, RunDirectory.open(resume)).distributed(dist));
     }
     // Everything is loaded and checked before the run directory exists: a bad key or a missing
     // file leaves nothing behind.
@@ -70,13 +114,16 @@ final class ExperimentCommand implements Callable<Integer> {
       return policy(new PolicyExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
     }
     RewardExperimentConfig probe = Configs.load(RewardExperimentConfig.class, config, overrides);
-    RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, config, ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
+    List<String> resolved = ExperimentRuns.resolveMicroBatches(probe.runtime().microBatches(), dist.worldSize(),
+        ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
+    RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, config, resolved);
     new RewardExperiment(cfg, configDir, null).check();
     List<String> files = new ArrayList<>(cfg.models());  // the pipeline's configs travel with the run too
     if (cfg.pipeline().prepare() != null) files.add(cfg.pipeline().prepare());
     if (cfg.pipeline().embed() != null) files.add(cfg.pipeline().embed());
     var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, files);
-    return reward(new RewardExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
+    dist.publish("run_dir", run.path().toAbsolutePath().toString());
+    return reward(new RewardExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run).distributed(dist));
   }
 
   private static int policy(PolicyExperiment experiment) throws IOException {

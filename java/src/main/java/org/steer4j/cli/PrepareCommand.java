@@ -23,6 +23,7 @@ final class PrepareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    ConfigArgs.requireOneProcess("prepare");
     PrepareConfig cfg = ConfigArgs.load(PrepareConfig.class, config, overrides);
     var result = Prepare.run(cfg);
     var s = result.stats();

@@ -25,6 +25,7 @@ final class SmokeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    ConfigArgs.requireOneProcess("smoke");
     SmokeConfig cfg = ConfigArgs.load(SmokeConfig.class, config, overrides);
     RunDirectory run = RunDirectory.create(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg);
     var summary = new Smoke(cfg, run).run();

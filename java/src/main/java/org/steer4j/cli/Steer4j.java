@@ -50,6 +50,11 @@ public final class Steer4j implements Runnable {
    */
   static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     PrintWriter err = cli.getErr();
+    if (e instanceof org.steer4j.dist.DistributedException) {  // a rank lost: nothing wrong with the input; resume the run
+      err.println("steer4j: error: " + e.getMessage());
+      err.flush();
+      return org.steer4j.dist.DistributedException.EXIT_CODE;
+    }
     if (isUserError(e)) {
       err.println("steer4j: error: " + e.getMessage());
       err.flush();

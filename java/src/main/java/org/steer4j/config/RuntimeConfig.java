@@ -8,14 +8,25 @@ package org.steer4j.config;
  * @param device cpu or cuda
  * @param dtype float32, or bfloat16 for the matrix products of the big layers (CPU with
  *     AVX512-BF16 / AMX, or CUDA); parameters and optimiser state stay float32
+ * @param microBatches reward models: each step's batch is split into this many micro-batches of
+ *     tasks, each through the network on its own (BatchNorm normalises each by itself), their
+ *     gradients summed weighted by tasks; data-parallel ranks run an equal share of them, so a
+ *     run gives the same result at any world size that divides this number. 0 = one per rank of
+ *     the run's first session, recorded in its config.yaml then (1 for a single process)
  */
-public record RuntimeConfig(long seed, int threads, Device device, Precision dtype) {
+public record RuntimeConfig(long seed, int threads, Device device, Precision dtype, int microBatches) {
   public RuntimeConfig {
     if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+    if (microBatches < 0) throw new IllegalArgumentException("micro_batches must be >= 0 (0 = one per rank), got " + microBatches);
   }
 
   public static RuntimeConfig defaults() {
-    return new RuntimeConfig(0, 0, Device.CPU, Precision.FLOAT32);
+    return new RuntimeConfig(0, 0, Device.CPU, Precision.FLOAT32, 0);
+  }
+
+  /** The micro-batches of a step; a run recorded with 0 (before data parallel existed) had one. */
+  public int microBatchesOrOne() {
+    return microBatches == 0 ? 1 : microBatches;
   }
 
   public enum Device {

@@ -50,6 +50,16 @@ public record Batch(
     return users.length;
   }
 
+  /** Tasks {@code [from, to)} of this batch (views of its tensors; the context positions are shared). */
+  public Batch tasks(int from, int to) {
+    if (from < 0 || to > tasks() || from >= to) throw new IllegalArgumentException("tasks [" + from + ", " + to + ") of " + tasks());
+    if (from == 0 && to == tasks()) return this;
+    int n = to - from;
+    return new Batch(targets.narrow(0, from, n), choices.narrow(0, from, n), context == null ? null : context.narrow(0, from, n),
+        contextChoices == null ? null : contextChoices.narrow(0, from, n), contextIndex, java.util.Arrays.copyOfRange(users, from, to),
+        java.util.Arrays.copyOfRange(rows, from, to));
+  }
+
   public int targetCount() {
     return (int) targets.size(1);
   }

@@ -34,6 +34,19 @@ public final class ExperimentRuns {
     return out;
   }
 
+  /**
+   * {@code overrides} plus {@code runtime.micro_batches=W} when the config leaves it to the world
+   * size (0): the split of each batch decides the result (BatchNorm normalises each micro-batch
+   * by itself), so the run records it and gives the same result when resumed at any world size
+   * that divides it.
+   */
+  public static List<String> resolveMicroBatches(int configured, int worldSize, List<String> overrides) {
+    if (configured > 0) return overrides;
+    List<String> out = new ArrayList<>(overrides);
+    out.add("runtime.micro_batches=" + worldSize);
+    return out;
+  }
+
   /** A fresh run directory with the effective config and copies of the config files it names (models, pipeline). */
   public static RunDirectory start(Path outputDir, String name, Object config, Path configDir, List<String> modelFiles) {
     Path copies = Path.of(MODEL_FILES);

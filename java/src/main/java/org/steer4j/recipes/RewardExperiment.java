@@ -15,6 +15,7 @@ import org.steer4j.data.DatasetException;
 import org.steer4j.config.ConfigException;
 import org.steer4j.data.DataConfig;
 import org.steer4j.data.PrepareConfig;
+import org.steer4j.dist.Distributed;
 import org.steer4j.reward.RewardConfig;
 import org.steer4j.config.RunConfig;
 import org.steer4j.eval.AccuracyRow;
@@ -49,12 +50,26 @@ public final class RewardExperiment {
   private final Path configDir;
   private final RunDirectory run;
   private final RunLog log;
+  private Distributed dist = Distributed.single();
+
+  /** What rank 0 publishes when the data (and the pipeline's steps) are ready for the other ranks. */
+  static final String DATA_READY = "data_ready";
 
   public RewardExperiment(RewardExperimentConfig config, Path configDir, RunDirectory run) {
     this.config = config;
     this.configDir = configDir;
     this.run = run;
     this.log = run == null ? null : run.log();
+  }
+
+  /**
+   * Runs as one rank of a data-parallel job: rank 0 runs the pipeline, writes everything and
+   * evaluates; the other ranks wait for its data, train their share of every step and write
+   * nothing.
+   */
+  public RewardExperiment distributed(Distributed d) {
+    this.dist = d;
+    return this;
   }
 
   /** The run directory this experiment writes into (null while only checking). */
@@ -112,20 +127,26 @@ public final class RewardExperiment {
 
   public List<AccuracyRow> run() throws IOException {
     long started = System.nanoTime();
-    Native.init(config.runtime().threads());
+    Native.init(dist.env().threadsPerRank(config.runtime().threads()));
+    if (!dist.isMain()) {
+      trainAsRank();
+      return List.of();
+    }
     modelConfigs();  // every model config loads before any long step
-    DataConfig dataConfig = pipeline();
+    DataConfig dataConfig = pipeline(true);
+    dist.publish(DATA_READY, "");
     List<RewardConfig> models = modelConfigs(dataConfig);
     RewardData data = RewardData.load(dataConfig);
     Map<String, String> inputs = new LinkedHashMap<>();
     data.inputs().forEach((name, sha) -> inputs.put(Path.of(dataConfig.path()).resolve(name).toAbsolutePath().normalize().toString(), sha));
     RunInputs.recordOrCheck(run.path(), inputs);
-    log.info("data: %s; %d threads; run directory %s", data.description(), Native.threads(), run);
+    log.info("data: %s; %s; run directory %s", data.description(), computeDescription(), run);
 
+    // Every model trains first, then each is evaluated: data-parallel ranks are needed for the
+    // training alone (rank 0 evaluates while they are gone).
     RunClock clock = new RunClock(run.path());
-    List<AccuracyRow> rows = new ArrayList<>();
-    Map<String, RewardNet> trained = new LinkedHashMap<>();
-    Map<String, String> summaries = new LinkedHashMap<>();
+    Map<String, Loop.Result> results = new LinkedHashMap<>();
+    Map<String, Double> trainSeconds = new LinkedHashMap<>();
     for (RewardConfig m : models) {
       String name = m.run().name();
       Path dir = run.path().resolve("models").resolve(name);
@@ -133,20 +154,32 @@ public final class RewardExperiment {
       Configs.save(m, dir.resolve("config.yaml"));
       long t0 = System.nanoTime();
       RewardData modelData = data.withLabels(m.sampler().labels());
-      RewardStep step = RewardStep.create(m, modelData);
+      RewardStep step = RewardStep.create(m, modelData, dist);
       Loop.Result result = new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), dir.resolve("checkpoints"))
+          .distributed(dist)
           .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))
           .listen(Listeners.progress(name))
           .listen(Listeners.log(log, name))
           .run();
+      results.put(name, result);
       // over every session of the run; a model that was already trained spent nothing now
-      double trainSeconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
+      trainSeconds.put(name, clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9));
+    }
+    dist.close();  // the other ranks are done: nothing waits for them now
+
+    List<AccuracyRow> rows = new ArrayList<>();
+    Map<String, RewardNet> trained = new LinkedHashMap<>();
+    Map<String, String> summaries = new LinkedHashMap<>();
+    for (RewardConfig m : models) {
+      String name = m.run().name();
+      Loop.Result result = results.get(name);
       RewardNet net = RewardNetFactory.load(result.best(), m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
       List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval());
       rows.addAll(r);
       trained.put(name, net);
+      Path dir = run.path().resolve("models").resolve(name);
       summaries.put(name, String.format(Locale.ROOT, "%d steps in %.1f s (%.1f ms/step median), best validation loss %.4f at step %d",
-          result.steps(), trainSeconds, medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep()));
+          result.steps(), trainSeconds.get(name), medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep()));
       for (AccuracyRow a : r) {
         if (a.label().equals("all")) log.info(String.format(Locale.ROOT, "%s: C=%d accuracy %.1f +- %.1f %%", name, a.context(), a.accuracy(), a.sem()));
       }
@@ -191,18 +224,18 @@ public final class RewardExperiment {
    * returns the data config to train on: with an embed step, a pairs source without a path
    * reads the embedding's output.
    */
-  private DataConfig pipeline() throws IOException {
+  private DataConfig pipeline(boolean runSteps) throws IOException {
     RewardExperimentConfig.Pipeline p = config.pipeline();
     DataConfig data = config.data();
-    if (p.prepare() != null) {
+    if (p.prepare() != null && runSteps) {
       PrepareConfig prepare = Configs.load(PrepareConfig.class, configDir.resolve(p.prepare()), p.prepareOverrides());
       var s = Prepare.run(prepare).stats();
       log.info("prepare: %d pairs kept of %d (%d train, %d val, %d test) -> %s", s.kept(), s.pairs(), s.train(), s.val(), s.test(), prepare.output());
     }
     if (p.embed() != null) {
       EmbedConfig embed = Configs.load(EmbedConfig.class, configDir.resolve(p.embed()), p.embedOverrides());
-      var s = new Embed(embed, run).run();
-      log.info("embed: %d pairs, %d texts, %d tokens in %.1f s -> %s", s.pairs(), s.texts(), s.tokens(), s.seconds(), embed.output());
+      var s = runSteps ? new Embed(embed, run).run() : null;
+      if (s != null) log.info("embed: %d pairs, %d texts, %d tokens in %.1f s -> %s", s.pairs(), s.texts(), s.tokens(), s.seconds(), embed.output());
       if (data.source() == DataConfig.Source.PAIRS && (data.path() == null || data.path().isBlank())) {
         data = new DataConfig(data.source(), embed.output(), data.size(), data.seed(), data.labels(), data.users(), data.mixture());
       }
@@ -213,6 +246,29 @@ public final class RewardExperiment {
     return data;
   }
 
+  /**
+   * Rank r > 0 of a data-parallel job: once rank 0 has the data ready, trains its share of every
+   * model's steps (no checkpoints, metrics or logs: rank 0 writes those), then leaves the job.
+   */
+  private void trainAsRank() throws IOException {
+    dist.await(DATA_READY);
+    DataConfig dataConfig = pipeline(false);
+    RewardData data = RewardData.load(dataConfig);
+    for (RewardConfig m : modelConfigs(dataConfig)) {
+      RewardData modelData = data.withLabels(m.sampler().labels());
+      RewardStep step = RewardStep.create(m, modelData, dist);
+      new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), null).distributed(dist).run();
+    }
+    dist.close();
+  }
+
+  /** "2 threads", or "2 ranks x 1 thread" when data parallel. */
+  private String computeDescription() {
+    int t = Native.threads();
+    String threads = t + (t == 1 ? " thread" : " threads");
+    return dist.worldSize() == 1 ? threads : dist.worldSize() + " ranks x " + threads + " (runtime.micro_batches = " + config.runtime().microBatches() + ")";
+  }
+
   static double medianStepMs(Path metrics) throws IOException {
     double[] ms = MetricsLog.read(metrics).stream().filter(r -> r.path("split").asText().equals("train") && r.has("step_ms"))
         .mapToDouble(r -> r.path("step_ms").asDouble()).sorted().toArray();
@@ -221,8 +277,8 @@ public final class RewardExperiment {
 
   private String report(RewardData data, List<AccuracyRow> rows, Map<String, String> summaries, List<String> images, double seconds, int sessions) {
     StringBuilder sb = new StringBuilder("# Reward experiment: ").append(config.run().name()).append("\n\n");
-    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %d threads%s%n- evaluation: test split, %d batches x %d tasks,"
-        + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, Native.threads(),
+    sb.append(String.format(Locale.ROOT, "- data: %s%n- wall time: %.1f s on %s%s%n- evaluation: test split, %d batches x %d tasks,"
+        + " T = %d, accuracy on the targets not in the context%n", data.description(), seconds, computeDescription(),
         sessions > 1 ? " (over the run's " + sessions + " sessions: it was resumed)" : "",
         config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
     sb.append("\n## Labels\n\n");

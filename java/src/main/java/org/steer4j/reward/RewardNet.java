@@ -73,6 +73,14 @@ public final class RewardNet extends Module {
     return head;
   }
 
+  /** The decoder's BatchNorm running statistics (mean, variance) and the momentum a training forward updates them with. */
+  public record RunningStatistics(java.util.List<Tensor> buffers, double momentum) {}
+
+  public RunningStatistics runningStatistics() {
+    org.steer4j.kernels.DecoderWeights w = decoder.weights();
+    return new RunningStatistics(java.util.List.of(w.runningMean(), w.runningVar()), w.momentum());
+  }
+
   /**
    * log P(choice) {@code [S, B, T, 2]} for the batch's targets given its context, and the KL
    * term (training with a stochastic latent; else null).

@@ -4,10 +4,13 @@ import static org.bytedeco.pytorch.global.torch.manual_seed;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.RuntimeConfig;
@@ -15,6 +18,7 @@ import org.steer4j.config.RuntimeConfig.Precision;
 import org.steer4j.data.Batch;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
+import org.steer4j.dist.Distributed;
 import org.steer4j.kernels.Tape;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.Rng;
@@ -34,14 +38,21 @@ public final class RewardStep implements Step {
   private final TaskSampler validation;
   private final RewardConfig config;
   private final ModelCard card;
+  private final Distributed dist;
+  private final int microBatches;
+  private final List<Tensor> params;  // those that train, in a fixed order
 
-  private RewardStep(RewardNet net, FusedAdam optimizer, TaskSampler sampler, TaskSampler validation, RewardConfig config, ModelCard card) {
+  private RewardStep(RewardNet net, FusedAdam optimizer, TaskSampler sampler, TaskSampler validation, RewardConfig config, ModelCard card,
+      Distributed dist, int microBatches) {
     this.net = net;
     this.optimizer = optimizer;
     this.sampler = sampler;
     this.validation = validation;
     this.config = config;
     this.card = card;
+    this.dist = dist;
+    this.microBatches = microBatches;
+    this.params = Weights.parameters(net).values().stream().filter(Tensor::requires_grad).toList();
   }
 
   /**
@@ -50,6 +61,23 @@ public final class RewardStep implements Step {
    * [N, 2, D] (bfloat16 in bf16 runs: half the gather traffic), gathering into a reused buffer.
    */
   public static RewardStep create(RewardConfig config, RewardData data) {
+    return create(config, data, Distributed.single());
+  }
+
+  /**
+   * The same as one rank of a data-parallel job: it runs {@code micro_batches / W} of each
+   * step's micro-batches and its optimizer sums the gradients over the ranks.
+   */
+  public static RewardStep create(RewardConfig config, RewardData data, Distributed dist) {
+    int micro = config.runtime().microBatchesOrOne();
+    if (micro % dist.worldSize() != 0) {
+      throw new IllegalArgumentException("runtime.micro_batches = " + micro + " can't be shared by " + dist.worldSize()
+          + " ranks: run with a world size that divides it (this run's results depend on it, not on the world size)");
+    }
+    if (micro > config.sampler().batchSize()) {
+      throw new IllegalArgumentException("runtime.micro_batches = " + micro + " exceeds sampler.batch_size = " + config.sampler().batchSize()
+          + " (every micro-batch needs a task)");
+    }
     if (config.runtime().device() != RuntimeConfig.Device.CPU) {
       // At D = 4096 a step is ~0.1 s on 2 CPU cores; the GPU build is for embedding and policies.
       throw new IllegalArgumentException("runtime.device: reward models train on the CPU (set runtime.device=cpu)");
@@ -61,7 +89,8 @@ public final class RewardStep implements Step {
     TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
     ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(),
         data.provenance("reward_experiment", config.runtime().seed()));
-    return new RewardStep(net, FusedAdam.of(Weights.parameters(net), config.train()), sampler, validation, config, card);
+    FusedAdam optimizer = FusedAdam.of(Weights.parameters(net), config.train()).reduceGradients(dist);
+    return new RewardStep(net, optimizer, sampler, validation, config, card, dist, micro);
   }
 
   /** The optimiser steps of a run of this config on {@code data}. */
@@ -82,31 +111,124 @@ public final class RewardStep implements Step {
     return sampler;
   }
 
-  /** Runs one step; returns its metrics (loss, nll, kl, accuracy, unseen_accuracy, context, step_ms). */
+  /**
+   * Runs one step; returns its metrics (loss, nll, kl, accuracy, unseen_accuracy, context,
+   * step_ms; comm_ms when data parallel). The batch of B tasks is drawn whole (on every rank: the
+   * same {@code rng}) and split into {@code runtime.micro_batches} consecutive slices of tasks;
+   * this rank runs its share of them, each with its own forward (BatchNorm statistics of that
+   * slice), its loss weighted by its share of the B tasks, and its own LibTorch seed, so the
+   * summed gradients and the task-weighted metrics are those of one process running every
+   * slice, whatever the world size.
+   */
   @Override
   public Map<String, Double> run(Rng rng) {
     long started = System.nanoTime();
     Batch batch = sampler.sample(rng);
-    manual_seed(rng.nextLong());  // dropout and latent noise of this step
+    long seed = rng.nextLong();  // dropout and latent noise of this step
     net.train(true);
     optimizer.zeroGrad();
-    Tape tape = new Tape();
-    RewardNet.Output out = net.forward(batch, tape);
-    RewardLoss.Parts parts = RewardLoss.of(out, batch.choices(), config.model().betaKl());
-    tape.backward(parts.loss());
-    optimizer.step();
-    Map<String, Double> m = new LinkedHashMap<>();
-    m.put("loss", parts.loss().item_double());
-    m.put("nll", parts.nll().item_double());
-    if (parts.kl() != null) m.put("kl", parts.kl().item_double());
-    try (NoGradGuard guard = new NoGradGuard()) {
-      Accuracy acc = accuracy(out.logp(), batch);
-      m.put("accuracy", acc.all());
-      if (!Double.isNaN(acc.unseen())) m.put("unseen_accuracy", acc.unseen());
+    int b = batch.tasks(), micro = microBatches, per = micro / dist.worldSize(), first = dist.rank() * per;
+    RewardNet.RunningStatistics bn = dist.worldSize() > 1 ? net.runningStatistics() : null;
+    List<Tensor> before = bn == null ? null : bn.buffers().stream().map(t -> t.to(ScalarType.Double).clone()).toList();
+    double[] sums = new double[LOSS_PARTS];
+    boolean kl = false;
+    List<Tensor> accumulated = null;
+    for (int j = first; j < first + per; ++j) {
+      try (PointerScope scope = new PointerScope()) {
+        int from = (int) ((long) b * j / micro), to = (int) ((long) b * (j + 1) / micro);
+        Batch slice = batch.tasks(from, to);
+        manual_seed(micro == 1 ? seed : Rng.derive(seed, "micro_batch", j).nextLong());
+        Tape tape = new Tape();
+        RewardNet.Output out = net.forward(slice, tape);
+        RewardLoss.Parts parts = RewardLoss.of(out, slice.choices(), config.model().betaKl());
+        double w = micro == 1 ? 1.0 : (double) (to - from) / b;
+        tape.backward(micro == 1 ? parts.loss() : parts.loss().mul(new Scalar(w)));
+        sums[0] += w * parts.loss().item_double();
+        sums[1] += w * parts.nll().item_double();
+        if (parts.kl() != null) {
+          sums[2] += w * parts.kl().item_double();
+          kl = true;
+        }
+        try (NoGradGuard guard = new NoGradGuard()) {
+          Accuracy acc = accuracy(out.logp(), slice);
+          sums[3] += w * acc.all();
+          if (!Double.isNaN(acc.unseen())) {
+            sums[4] += w * acc.unseen();
+            sums[5] += w;
+          }
+        }
+      }
+      if (per > 1) accumulated = takeGradients(accumulated);  // outside the slice's scope: they outlive it
     }
+    if (accumulated != null) {
+      for (int i = 0; i < params.size(); ++i) params.get(i).mutable_grad().put(accumulated.get(i));
+    }
+    long communication = dist.communicationNanos();
+    optimizer.step();  // sums the gradients over the ranks first
+    if (bn != null) {
+      mergeRunningStatistics(bn, before, per);
+      double[][] all = dist.allGather(sums);
+      sums = new double[LOSS_PARTS];
+      for (double[] rank : all) for (int i = 0; i < LOSS_PARTS; ++i) sums[i] += rank[i];
+    }
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", sums[0]);
+    m.put("nll", sums[1]);
+    if (kl) m.put("kl", sums[2]);
+    m.put("accuracy", sums[3]);
+    if (sums[5] > 0) m.put("unseen_accuracy", sums[4] / sums[5]);
     m.put("context", (double) batch.contextCount());
     m.put("step_ms", (System.nanoTime() - started) / 1e6);
+    if (dist.worldSize() > 1) m.put("comm_ms", (dist.communicationNanos() - communication) / 1e6);
     return m;
+  }
+
+  /**
+   * Adds each parameter's gradient of the slice just run into {@code sums} (the first slice's
+   * become the sums) and clears it. A slice's gradient is complete before it is added (a
+   * parameter may receive several contributions within one backward), so one process sums the
+   * slices' gradients exactly as the all-reduce sums the ranks': for two slices, bit for bit.
+   */
+  private List<Tensor> takeGradients(List<Tensor> sums) {
+    List<Tensor> out = sums == null ? new ArrayList<>() : sums;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int i = 0; i < params.size(); ++i) {
+        Tensor p = params.get(i), g = new Tensor(p.grad());  // our own handle: grad() is a reference into p, which we clear
+        if (sums == null) out.add(g);
+        else if (g.defined()) {
+          if (out.get(i).defined()) out.get(i).add_(g);
+          else out.set(i, g);
+        }
+        if (g.defined()) p.mutable_grad().put(new Tensor());
+      }
+    }
+    return out;
+  }
+
+  private static final int LOSS_PARTS = 6;  // loss, nll, kl, accuracy, unseen accuracy, weight of the unseen accuracy
+
+  /**
+   * The running statistics one process running all M micro-batches in sequence would leave: each
+   * training forward updates x to a x + m s (a = 1 - momentum, s the slice's statistic), so after
+   * the k = M / W slices of each of the W ranks in rank order x = a^M x0 + sum_r a^((W-1-r) k)
+   * (x_r - a^k x0), where x_r is what rank r's own slices left from x0. One all-reduce (float64,
+   * 2H values) gives every rank that; equal to the sequential result up to float32 rounding.
+   * (DDP's broadcast_buffers would keep rank 0's statistics alone: those of 1 slice in W.)
+   */
+  private void mergeRunningStatistics(RewardNet.RunningStatistics bn, List<Tensor> before, int per) {
+    try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+      double a = 1 - bn.momentum();
+      int w = dist.worldSize(), r = dist.rank();
+      List<Tensor> parts = new ArrayList<>();
+      for (int i = 0; i < before.size(); ++i) {
+        Tensor x0 = before.get(i);
+        Tensor part = bn.buffers().get(i).to(ScalarType.Double).sub(x0.mul(new Scalar(Math.pow(a, per)))).mul(new Scalar(Math.pow(a, (double) (w - 1 - r) * per)));
+        if (r == 0) part = part.add(x0.mul(new Scalar(Math.pow(a, (double) w * per))));
+        parts.add(part);
+      }
+      dist.allReduce(parts, Distributed.Reduction.SUM);
+      for (int i = 0; i < before.size(); ++i) bn.buffers().get(i).copy_(parts.get(i));
+    }
   }
 
   /** Mean loss and accuracy over the fixed validation batches, in evaluation mode. */
@@ -146,6 +268,11 @@ public final class RewardStep implements Step {
   @Override
   public void load(Path dir) {
     Weights.load(net, dir.resolve(RewardNetFactory.WEIGHTS));
+  }
+
+  @Override
+  public Map<String, Tensor> tensors() {
+    return Weights.state(net);
   }
 
   public record Accuracy(double all, double unseen) {}

@@ -30,7 +30,11 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     // Not Files.createTempFile: it makes the file 0600 whatever the umask; output files should
     // follow the umask like any other tool's (CREATE_NEW uses the default mode, 0666 & ~umask).
-    Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime() ^ Thread.currentThread().getId() << 48)
+    // Named after the writing process, so that a later write of the same target can delete what a
+    // killed writer left (a kill -9 between creating and renaming it) and leave live writers' alone.
+    String prefix = "." + target.getFileName() + ".";
+    removeOrphans(dir, prefix);
+    Path tmp = dir.resolve(prefix + ProcessHandle.current().pid() + "." + Long.toHexString(System.nanoTime() ^ Thread.currentThread().getId() << 48)
         + java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20) + ".tmp");
     try {
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
@@ -46,6 +50,26 @@ public final class AtomicFiles {
       }
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Deletes {@code <prefix><pid>.<...>.tmp} files in {@code dir} whose writing process is gone. */
+  private static void removeOrphans(Path dir, String prefix) throws IOException {
+    long self = ProcessHandle.current().pid();
+    try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.tmp")) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.startsWith(prefix)) continue;
+        int end = name.indexOf('.', prefix.length());
+        if (end < 0) continue;
+        long pid;
+        try {
+          pid = Long.parseLong(name.substring(prefix.length(), end));
+        } catch (NumberFormatException e) {
+          continue;  // another target's name, or an older temporary without a pid
+        }
+        if (pid != self && ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(p);
+      }
     }
   }
 

@@ -5,10 +5,13 @@ import static org.bytedeco.pytorch.global.torch.zeros_like;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.steer4j.dist.Distributed;
 import org.steer4j.io.SafeTensors;
 import org.steer4j.io.SafeTensorsException;
 import org.steer4j.kernels.AdamStep;
@@ -18,12 +21,18 @@ import org.steer4j.kernels.AdamStep;
  * fused native step ({@link AdamStep}): one pass per parameter instead of the eager update's
  * seven with their temporaries. Its state (moments and step count) saves to and loads from
  * safetensors, beside the model's weights.
+ *
+ * <p>Data parallel: with a {@link #reduceGradients distributed} job, {@link #step} first sums
+ * every gradient over the ranks (one bucketed all-reduce), so every rank makes the same update.
+ * The ranks' losses are weighted so that the sum is the gradient of the global batch's loss (see
+ * {@code reward.RewardStep}); a parameter no rank gave a gradient stays without one.
  */
 public final class FusedAdam {
   private final Map<String, Tensor> params;
   private final Map<String, Tensor> expAvg = new LinkedHashMap<>(), expAvgSq = new LinkedHashMap<>();
   private AdamStep.Settings settings;
   private long steps;
+  private Distributed distributed = Distributed.single();
 
   /** Optimises the parameters of {@code params} that require grad. */
   public FusedAdam(Map<String, Tensor> params, AdamStep.Settings settings) {
@@ -48,13 +57,66 @@ public final class FusedAdam {
     }
   }
 
+  /** Sums the gradients over the ranks of {@code distributed} before every {@link #step}. */
+  public FusedAdam reduceGradients(Distributed distributed) {
+    this.distributed = distributed;
+    return this;
+  }
+
   /**
-   * One update of every parameter that has a gradient.
+   * Sums each gradient over the ranks (a rank without one contributes zeros), in place; the
+   * parameters no rank gave a gradient keep none, as torch skips them. Every rank must call it
+   * with the same parameters: one all-reduce of the gradients and one flag per parameter.
+   */
+  private void allReduceGradients() {
+    try (NoGradGuard guard = new NoGradGuard()) {
+      List<Tensor> grads = new ArrayList<>();
+      float[] defined = new float[params.size()];
+      int i = 0;
+      for (Tensor p : params.values()) {
+        Tensor g = p.grad();
+        defined[i++] = g.defined() ? 1 : 0;
+        if (!g.defined()) {
+          g = zeros_like(p);
+          p.mutable_grad().put(g);
+        }
+        grads.add(g);
+      }
+      Tensor flags = org.bytedeco.pytorch.global.torch.tensor(defined);
+      grads.add(flags);
+      distributed.allReduce(grads, Distributed.Reduction.SUM);
+      float[] any = new float[defined.length];
+      flags.data_ptr_float().get(any);
+      i = 0;
+      for (Tensor p : params.values()) {
+        if (any[i++] == 0) p.mutable_grad().put(new Tensor());
+      }
+    }
+  }
+
+  /**
+   * Copies rank 0's moments and step count to every rank (data-parallel ranks start from rank
+   * 0's state: it alone reads checkpoints).
+   */
+  public void broadcastState(Distributed d) {
+    if (d.worldSize() == 1) return;
+    List<Tensor> state = new ArrayList<>(expAvg.values());
+    state.addAll(expAvgSq.values());
+    d.broadcast(state, 0);
+    Tensor count = org.bytedeco.pytorch.global.torch.tensor(new long[] {steps});
+    d.broadcast(List.of(count), 0);
+    steps = count.item_long();
+  }
+
+  /**
+   * One update of every parameter that has a gradient (summed over the ranks first when data
+   * parallel).
    *
    * @throws NonFiniteException naming the first parameter with a NaN or infinite gradient; no
-   *     parameter is updated then
+   *     parameter is updated then (on every rank: the check follows the all-reduce)
    */
   public void step() {
+    if (distributed.worldSize() > 1) allReduceGradients();
     for (var e : params.entrySet()) {
       Tensor g = e.getValue().grad();
       if (g.defined() && isfinite(g).all().item_int() == 0) throw new NonFiniteException("non-finite gradient of '" + e.getKey() + "'");

@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
 import org.steer4j.config.TrainConfig;
+import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Rng;
 
 /**
@@ -18,12 +20,19 @@ import org.steer4j.runtime.Rng;
  *
  * <p>Step {@code k} draws all its randomness from {@code Rng.derive(seed, stream, k)}, so a run
  * resumed from a checkpoint repeats the uninterrupted one bit for bit (fixed thread count).
+ *
+ * <p>Data parallel ({@link #distributed}): every rank runs the loop over the same steps; rank 0
+ * alone keeps checkpoints, validates and tells listeners (the others get no checkpoint folder
+ * and no listeners). When training starts, every rank takes rank 0's model, optimizer state and
+ * step (it resumed from {@code checkpoints/last}, or initialised), so a run may resume at another
+ * world size. The step itself splits each batch over the ranks and sums the gradients.
  */
 public final class Loop {
   private final Step step;
   private final Settings settings;
   private final Path checkpoints;
   private final List<TrainingListener> listeners = new ArrayList<>();
+  private Distributed distributed = Distributed.single();
 
   /**
    * When to validate and checkpoint.
@@ -63,6 +72,12 @@ public final class Loop {
     return this;
   }
 
+  /** Trains as one rank of {@code d} (a world of one by default). */
+  public Loop distributed(Distributed d) {
+    this.distributed = d;
+    return this;
+  }
+
   /** Trains to the last step, continuing from {@code checkpoints/last} if it exists. */
   public Result run() {
     long total = settings.totalSteps();
@@ -84,6 +99,7 @@ public final class Loop {
       Checkpoints.loadOptimizer(resumeFrom, step.optimizer());
       state = Checkpoints.readState(resumeFrom);
     }
+    if (distributed.worldSize() > 1) state = startFromRankZero(state);
     long first = state.step() + 1;
     for (TrainingListener l : listeners) l.onStart(first, total);
     for (long k = first; k <= total; ++k) {
@@ -99,7 +115,7 @@ public final class Loop {
       }
       KillSwitch.at("after-step", k);  // crash tests: the update is made, nothing of step k is written yet
       for (TrainingListener l : listeners) l.onStep(k, metrics);
-      if (k % settings.valEvery() == 0 || k == total) {
+      if ((k % settings.valEvery() == 0 || k == total) && distributed.isMain()) {
         Map<String, Double> v = step.validate();
         if (v != null) {
           boolean best = v.get("loss") < state.bestValLoss();
@@ -115,6 +131,22 @@ public final class Loop {
     }
     for (TrainingListener l : listeners) l.onEnd(total);
     return new Result(bestDir, lastDir, total, state.bestValLoss(), state.bestStep(), Math.max(0, total - first + 1));
+  }
+
+  /** Rank 0's model, optimizer state and step, on every rank. */
+  private Checkpoints.State startFromRankZero(Checkpoints.State state) {
+    if (!distributed.isMain() && (checkpoints != null || !listeners.isEmpty())) {
+      throw new IllegalArgumentException("rank " + distributed.rank() + ": only rank 0 keeps checkpoints and tells listeners");
+    }
+    Map<String, Tensor> tensors = step.tensors();
+    if (tensors.isEmpty()) throw new IllegalArgumentException(step.getClass().getSimpleName() + " can't train data parallel (no Step.tensors())");
+    try (PointerScope scope = new PointerScope()) {
+      distributed.broadcast(new ArrayList<>(tensors.values()), 0);
+      step.optimizer().broadcastState(distributed);
+      Tensor at = org.bytedeco.pytorch.global.torch.tensor(new long[] {state.step()});
+      distributed.broadcast(List.of(at), 0);
+      return new Checkpoints.State(at.item_long(), state.totalSteps(), state.bestValLoss(), state.bestStep());
+    }
   }
 
   private void save(Path dir, FusedAdam optimizer, Checkpoints.State state) {

@@ -37,4 +37,12 @@ public interface Step {
 
   /** Loads the model's weights from a checkpoint directory written by {@link #save}. */
   void load(Path dir);
+
+  /**
+   * The model's parameters and buffers, which data-parallel ranks copy from rank 0 when training
+   * starts (rank 0 alone reads checkpoints); empty for a step that can't train data parallel.
+   */
+  default Map<String, org.bytedeco.pytorch.Tensor> tensors() {
+    return Map.of();
+  }
 }

@@ -32,6 +32,7 @@ class LayersTest {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("runtime").definedBy("org.steer4j.runtime..")
         .layer("io").definedBy("org.steer4j.io..")
+        .layer("dist").definedBy("org.steer4j.dist..")
         .layer("config").definedBy("org.steer4j.config..")
         .layer("kernels").definedBy("org.steer4j.kernels..")
         .layer("nn").definedBy("org.steer4j.nn..")
@@ -58,9 +59,11 @@ class LayersTest {
         .whereLayer("nn").mayOnlyBeAccessedByLayers("data", "llm", "run", "train", "eval", "reward", "policy", "recipes", "api", "cli")
         .whereLayer("kernels").mayOnlyBeAccessedByLayers("nn", "data", "llm", "run", "train", "eval", "reward", "policy", "recipes", "api", "cli")
         .whereLayer("config").mayOnlyBeAccessedByLayers("kernels", "nn", "data", "llm", "run", "train", "eval", "reward", "policy", "recipes", "api", "cli")
+        .whereLayer("dist").mayOnlyBeAccessedByLayers("config", "kernels", "nn", "data", "llm", "run", "train", "eval", "reward", "policy", "recipes", "api",
+            "cli")
         .whereLayer("io").mayOnlyBeAccessedByLayers("config", "kernels", "nn", "data", "llm", "run", "train", "eval", "reward", "policy", "recipes", "api",
             "cli")
-        .whereLayer("runtime").mayOnlyBeAccessedByLayers("io", "config", "kernels", "nn", "data", "llm", "run", "train", "eval", "reward", "policy",
+        .whereLayer("runtime").mayOnlyBeAccessedByLayers("io", "dist", "config", "kernels", "nn", "data", "llm", "run", "train", "eval", "reward", "policy",
             "recipes", "api", "cli")
         .check(classes);
   }

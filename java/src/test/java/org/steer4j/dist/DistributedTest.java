@@ -1,0 +1,65 @@
+package org.steer4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.steer4j.runtime.InputException;
+import org.steer4j.runtime.Native;
+
+/** The torchrun environment contract, the buckets of the all-reduce, and a world of one. */
+class DistributedTest {
+  @Test
+  void withoutWorldSizeTheProcessIsAWorldOfOne() {
+    TorchRunEnv env = TorchRunEnv.of(Map.of());
+    assertEquals(1, env.worldSize());
+    assertEquals(0, env.rank());
+    assertEquals(TorchRunEnv.DEFAULT_TIMEOUT, env.timeout());
+  }
+
+  @Test
+  void theTorchrunVariablesAreRead() {
+    TorchRunEnv env = TorchRunEnv.of(Map.of("MASTER_ADDR", "10.0.0.1", "MASTER_PORT", "29500", "WORLD_SIZE", "8", "RANK", "5", "LOCAL_RANK", "1",
+        "LOCAL_WORLD_SIZE", "4", TorchRunEnv.TIMEOUT, "2.5"));
+    assertEquals(new TorchRunEnv("10.0.0.1", 29500, 8, 5, 1, 4, Duration.ofMillis(2500)), env);
+    assertEquals(2, env.threadsPerRank(8), "the machine's threads are shared by its 4 ranks");
+    assertEquals(1, env.threadsPerRank(2), "at least one");
+    assertEquals(TorchRunEnv.of(TorchRunEnv.forLocalRank("127.0.0.1", 40000, 2, 1, Duration.ofSeconds(9))),
+        new TorchRunEnv("127.0.0.1", 40000, 2, 1, 1, 2, Duration.ofSeconds(9)));
+  }
+
+  @Test
+  void aBrokenContractIsNamed() {
+    assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "2", "MASTER_PORT", "1"))).getMessage()
+        .contains("RANK is not set"));
+    assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "2", "RANK", "2", "MASTER_PORT", "1"))).getMessage()
+        .contains("RANK=2: must be in [0, WORLD_SIZE=2)"));
+    assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "two"))).getMessage().contains("WORLD_SIZE=two: not a number"));
+  }
+
+  @Test
+  void bucketsKeepOneDtypeAndCloseAtTheLimit() {
+    Native.init(2);
+    Tensor a = torch.zeros(10), b = torch.zeros(10), c = torch.zeros(30), d = torch.zeros(4).to(torch.ScalarType.Double), e = torch.zeros(1);
+    List<List<Tensor>> buckets = Distributed.buckets(List.of(a, b, c, d, e), 100);  // 40 + 40 bytes fit; 120 alone; a dtype change closes
+    assertEquals(List.of(2, 1, 1, 1), buckets.stream().map(List::size).toList());
+  }
+
+  @Test
+  void aWorldOfOneReducesNothing() {
+    Native.init(2);
+    Distributed one = Distributed.single();
+    Tensor t = torch.ones(3);
+    one.allReduce(List.of(t), Distributed.Reduction.AVERAGE);
+    one.broadcast(List.of(t), 0);
+    one.barrier();
+    assertEquals(3.0, t.sum().item_double());
+    assertEquals(List.of(1.5, 2.5), java.util.Arrays.stream(one.allGather(new double[] {1.5, 2.5})[0]).boxed().toList());
+  }
+}

@@ -1,0 +1,175 @@
+package org.steer4j.reward;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.steer4j.dist.TorchRunEnv;
+import org.steer4j.io.SafeTensors;
+import org.steer4j.run.MetricsLog;
+import org.steer4j.runtime.Native;
+
+/**
+ * Data-parallel reward training on c10d / Gloo over loopback, each rank a fresh JVM ({@link
+ * DataParallelRank}, 1 thread): two ranks equal one process that runs the same two micro-batches
+ * in sequence (parameters, training and validation metrics), a run started on two ranks resumes
+ * on one and continues as if uninterrupted, and a killed rank makes the other fail within the
+ * timeout with an error naming it.
+ */
+class DataParallelTest {
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void init() {
+    Native.init(2);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A JVM running {@link DataParallelRank} as rank {@code rank} of {@code world} (a plain process when world is 1). */
+  Process rank(int world, int rank, int port, Path out, int steps, Map<String, String> env) throws IOException {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-cp",
+        System.getProperty("java.class.path"), DataParallelRank.class.getName(), out.toString(), Integer.toString(steps));
+    Files.createDirectories(out);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("rank" + rank + ".log").toFile());
+    if (world > 1) pb.environment().putAll(TorchRunEnv.forLocalRank("127.0.0.1", port, world, rank, java.time.Duration.ofSeconds(20)));
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  static void finish(Process p, Path log) throws Exception {
+    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "rank did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(log));
+  }
+
+  /** Trains on two ranks to step {@code steps} in {@code out} (rank 0 keeps the checkpoints). */
+  void twoRanks(Path out, int steps) throws Exception {
+    int port = freePort();
+    Process r0 = rank(2, 0, port, out, steps, Map.of()), r1 = rank(2, 1, port, out, steps, Map.of());
+    finish(r0, out.resolve("rank0.log"));
+    finish(r1, out.resolve("rank1.log"));
+  }
+
+  static Map<String, Tensor> weights(Path file) {
+    try (SafeTensors st = SafeTensors.open(file)) {
+      Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+      for (String n : st.names()) out.put(n, st.tensor(n).clone());
+      return out;
+    }
+  }
+
+  /** max |a - b| over every tensor. */
+  static double maxDifference(Map<String, Tensor> a, Map<String, Tensor> b) {
+    assertEquals(a.keySet(), b.keySet());
+    double max = 0;
+    for (String k : a.keySet()) max = Math.max(max, a.get(k).sub(b.get(k)).abs().max().item_double());
+    return max;
+  }
+
+  static List<ObjectNode> metrics(Path out) throws IOException {
+    List<ObjectNode> rows = MetricsLog.read(out.resolve("metrics.jsonl"));
+    rows.forEach(r -> {
+      r.remove("step_ms");
+      r.remove("comm_ms");
+    });
+    return rows;
+  }
+
+  /** Every metric of every record within {@code tolerance} (absolute; steps and keys equal). */
+  static double assertMetricsClose(List<ObjectNode> a, List<ObjectNode> b, double tolerance) {
+    assertEquals(a.size(), b.size(), a + " vs " + b);
+    double max = 0;
+    for (int i = 0; i < a.size(); ++i) {
+      assertEquals(a.get(i).get("step"), b.get(i).get("step"));
+      List<String> keys = new ArrayList<>(), other = new ArrayList<>();
+      a.get(i).fieldNames().forEachRemaining(keys::add);
+      b.get(i).fieldNames().forEachRemaining(other::add);
+      assertEquals(keys, other);
+      for (Iterator<String> it = a.get(i).fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (!a.get(i).get(k).isNumber()) continue;
+        double x = a.get(i).get(k).asDouble(), y = b.get(i).get(k).asDouble();
+        assertTrue(Math.abs(x - y) <= tolerance, "step " + a.get(i).get("step") + " " + k + ": " + x + " vs " + y);
+        max = Math.max(max, Math.abs(x - y));
+      }
+    }
+    return max;
+  }
+
+  @Test
+  void twoRanksEqualOneProcessOverTheSameMicroBatchesAndResumeOnOne() throws Exception {
+    Path two = dir.resolve("two"), one = dir.resolve("one"), resumed = dir.resolve("resumed");
+    twoRanks(two, 4);
+    // One process, two micro-batches in sequence: a fresh run, then the two-rank run resumed from its step 2.
+    Process p = rank(1, 0, 0, one, 4, Map.of());
+    finish(p, one.resolve("rank0.log"));
+    DataParallelRank.copy(two.resolve("step2"), resumed.resolve("checkpoints").resolve("last"));
+    finish(rank(1, 0, 0, resumed, 4, Map.of()), resumed.resolve("rank0.log"));
+
+    Map<String, Tensor> rank0 = weights(two.resolve("rank0.safetensors")), rank1 = weights(two.resolve("rank1.safetensors"));
+    assertEquals(0, maxDifference(rank0, rank1), "the ranks hold the same model");
+    // Gradients: each micro-batch's are computed alike (same slice, seed, thread count), and the
+    // all-reduce sums two of them, as accumulation does (a + b rounds alike in either order), so
+    // the parameters are equal bit for bit. The BatchNorm running statistics are combined from
+    // the ranks' updates in float64 instead of updated in sequence: float32 rounding (|x| < 10).
+    Map<String, Tensor> single = weights(one.resolve("rank0.safetensors"));
+    double running = 0;
+    for (String k : rank0.keySet()) {
+      double d = rank0.get(k).sub(single.get(k)).abs().max().item_double();
+      if (k.contains("running")) assertTrue(d <= 1e-5, k + ": " + d);
+      else assertEquals(0, d, k);
+      if (k.contains("running")) running = Math.max(running, d);
+    }
+    // Training metrics are sums of the same per-micro-batch values; validation runs on rank 0
+    // with those running statistics: float32 rounding of the loss (~1e-7), kept at 1e-5.
+    double metricDifference = assertMetricsClose(metrics(two), metrics(one), 1e-5);
+    System.out.printf("two ranks vs one process: parameters equal bit for bit, running statistics within %.2g, metrics within %.2g%n", running,
+        metricDifference);
+
+    Map<String, Tensor> continued = weights(resumed.resolve("rank0.safetensors"));
+    for (String k : rank0.keySet()) {
+      double d = rank0.get(k).sub(continued.get(k)).abs().max().item_double();
+      if (k.contains("running")) assertTrue(d <= 1e-5, k + ": " + d);
+      else assertEquals(0, d, k + " after resuming on one rank");
+    }
+    List<ObjectNode> tail = metrics(two).stream().filter(r -> r.get("step").asLong() > 2).toList();
+    assertMetricsClose(tail, metrics(resumed), 1e-5);
+  }
+
+  @Test
+  void aKilledRankMakesTheOtherFailNamingItWithinTheTimeout() throws Exception {
+    Path out = dir.resolve("killed");
+    int port = freePort();
+    Map<String, String> timeout = Map.of(TorchRunEnv.TIMEOUT, "10");
+    Process r0 = rank(2, 0, port, out, 6, timeout);
+    Process r1 = rank(2, 1, port, out, 6, Map.of(TorchRunEnv.TIMEOUT, "10", "STEER4J_TEST_KILL_AT", "after-step@2"));
+    assertTrue(r1.waitFor(2, TimeUnit.MINUTES));
+    long killed = System.nanoTime();
+    assertEquals(137, r1.exitValue(), Files.readString(out.resolve("rank1.log")));
+    assertTrue(r0.waitFor(10, TimeUnit.SECONDS), "rank 0 still running 10 s (the timeout) after rank 1 was killed");
+    double seconds = (System.nanoTime() - killed) / 1e9;
+    String log = Files.readString(out.resolve("rank0.log"));
+    assertEquals(75, r0.exitValue(), log);
+    assertTrue(log.contains("rank 0: all-reduce failed: rank 1 is gone"), log);
+    System.out.printf("killed rank: rank 0 failed %.1f s after rank 1 died: %s%n", seconds,
+        log.lines().filter(l -> l.startsWith("steer4j: error")).findFirst().orElse(""));
+  }
+}
