@@ -1,5 +1,9 @@
 package org.steer4j.llm;
 
+// Over 350 lines on purpose: Python's value semantics (str, repr, truthiness, the str methods,
+// json.dumps, strftime) for chat templates, one small function each, kept together so that the
+// rules they share (code points, None vs undefined) are read in one place.
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.LocalDateTime;
