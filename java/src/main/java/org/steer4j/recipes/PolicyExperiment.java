@@ -133,7 +133,7 @@ public final class PolicyExperiment {
     Path cacheDir = Path.of(config.data().cacheDir());
     BaseModelConfig base = resolveBase(device);
     log.info("base model %s (%s, %s); %s; run directory %s", base.path(), base.dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT),
-        dist.worldSize() == 1 ? Native.threads() + " threads" : dist.worldSize() + " ranks x " + Native.threads() + " threads", run);
+        (dist.worldSize() == 1 ? "" : dist.worldSize() + " ranks x ") + Native.threads() + (Native.threads() == 1 ? " thread" : " threads"), run);
 
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
