@@ -42,7 +42,7 @@ final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the experiment in an existing run directory, with the run's own configs (CONFIG is not read; an override that would change the run is refused)")
   Path resume;
 
-  @Option(names = "--nproc", paramLabel = "N", description = "reward experiments, data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process at any N dividing runtime.micro_batches (0: N, recorded)")
+  @Option(names = "--nproc", paramLabel = "N", description = "data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process at any N dividing runtime.micro_batches (reward models; 0: N, recorded) or dpo.gradient_accumulation (policies)")
   int nproc = 1;
 
   @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = "data parallel: how long a rank waits for the others (rendezvous, each collective) before it fails (default 600, or STEER4J_DIST_TIMEOUT)")
@@ -74,16 +74,19 @@ final class ExperimentCommand implements Callable<Integer> {
   private int trainAsRank(Distributed dist) throws IOException {
     Path runDir = Path.of(dist.await("run_dir"));
     Path saved = runDir.resolve("config.yaml");
+    Path modelFiles = ExperimentRuns.modelFiles(runDir, config.toAbsolutePath().getParent());
+    if (kind(saved, List.of()) == ExperimentKind.POLICY) {
+      PolicyExperimentConfig run = Configs.load(PolicyExperimentConfig.class, saved, List.of());
+      new PolicyExperiment(run, modelFiles, RunDirectory.open(runDir)).distributed(dist).run();
+      return 0;
+    }
     RewardExperimentConfig run = Configs.load(RewardExperimentConfig.class, saved, List.of());
-    new RewardExperiment(run, ExperimentRuns.modelFiles(runDir, config.toAbsolutePath().getParent()), RunDirectory.open(runDir)).distributed(dist).run();
+    new RewardExperiment(run, modelFiles, RunDirectory.open(runDir)).distributed(dist).run();
     return 0;
   }
 
   private Integer call(Distributed dist) throws Exception {
     Path configDir = config.toAbsolutePath().getParent();
-    if (dist.worldSize() > 1 && kind(resume != null ? resume.resolve("config.yaml") : config, resume != null ? List.of() : overrides) == ExperimentKind.POLICY) {
-      throw new ConfigException("data-parallel training (--nproc, WORLD_SIZE = " + dist.worldSize() + ") is for reward experiments; policies (DPO) train in one process for now");
-    }
     if (resume != null) {
       // A run continues with its own effective config and its own copies of the model files; the
       // CONFIG argument is not read, and an override that would change the run is refused.
@@ -95,7 +98,10 @@ final class ExperimentCommand implements Callable<Integer> {
         PolicyExperimentConfig given = Configs.load(PolicyExperimentConfig.class, saved, overrides);
         ExperimentRuns.refuseChanges(resume, run, given, new PolicyExperiment(run, modelFiles, null).modelConfigs(),
             new PolicyExperiment(given, modelFiles, null).modelConfigs());
-        return policy(new PolicyExperiment(run, modelFiles, RunDirectory.open(resume)));
+        PolicyExperiment experiment = new PolicyExperiment(run, modelFiles, RunDirectory.open(resume)).distributed(dist);
+        experiment.check();  // a world size that divides every policy's dpo.gradient_accumulation
+        dist.publish("run_dir", resume.toAbsolutePath().toString());
+        return policy(experiment);
       }
       RewardExperimentConfig run = Configs.load(RewardExperimentConfig.class, saved, List.of());
       RewardExperimentConfig given = Configs.load(RewardExperimentConfig.class, saved, overrides);
@@ -109,9 +115,10 @@ final class ExperimentCommand implements Callable<Integer> {
     if (kind(config, overrides) == ExperimentKind.POLICY) {
       PolicyExperimentConfig probe = Configs.load(PolicyExperimentConfig.class, config, overrides);
       PolicyExperimentConfig cfg = Configs.load(PolicyExperimentConfig.class, config, ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
-      new PolicyExperiment(cfg, configDir, null).check();
+      new PolicyExperiment(cfg, configDir, null).distributed(dist).check();
       var run = ExperimentRuns.start(Path.of(cfg.run().outputDir()), cfg.run().name(), cfg, configDir, cfg.models());
-      return policy(new PolicyExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run));
+      dist.publish("run_dir", run.path().toAbsolutePath().toString());
+      return policy(new PolicyExperiment(cfg, run.path().resolve(ExperimentRuns.MODEL_FILES), run).distributed(dist));
     }
     RewardExperimentConfig probe = Configs.load(RewardExperimentConfig.class, config, overrides);
     List<String> resolved = ExperimentRuns.resolveMicroBatches(probe.runtime().microBatches(), dist.worldSize(),

@@ -4,7 +4,9 @@ import static org.bytedeco.pytorch.global.torch.manual_seed;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -17,6 +19,7 @@ import org.steer4j.data.TaskSampler;
 import org.steer4j.kernels.Tape;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.config.Configs;
+import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Rng;
 import org.steer4j.train.FusedAdam;
 import org.steer4j.train.Step;
@@ -31,6 +34,13 @@ import org.steer4j.train.Step;
  * the step, whatever the accumulation (TRL logs them per micro-batch). Validation runs fixed
  * tasks of the validation split.
  *
+ * <p>Data parallel ({@link #DpoStep(Policy, PolicyConfig, PolicyData, float[][], PolicyCard,
+ * Distributed)}): every rank draws all k batches of the step and their seeds from the step's
+ * {@link Rng}, in the same order as one process, and runs micro-batches r k/W .. (r+1) k/W - 1;
+ * the optimizer sums the gradients over the ranks and the step's {@link Totals} are summed over
+ * the ranks, so W ranks compute what one process computes with the same {@code
+ * gradient_accumulation} (docs/data-parallel.md).
+ *
  * <p>A checkpoint directory: {@code policy.safetensors}, {@code adapter/} (PEFT), {@code
  * policy.yaml} (the {@link PolicyCard}).
  */
@@ -43,6 +53,8 @@ public final class DpoStep implements Step {
   private final float[][] reference;
   private final PolicyConfig config;
   private final PolicyCard card;
+  private final Distributed dist;
+  private final List<Tensor> params;  // the trainable tensors, in the optimizer's order
 
   /**
    * The step of {@code config} training {@code policy} (fresh from {@link PolicyFactory#create})
@@ -53,16 +65,44 @@ public final class DpoStep implements Step {
    * @param card how the policy is made (its steps are filled in at each save)
    */
   public DpoStep(Policy policy, PolicyConfig config, PolicyData data, float[][] reference, PolicyCard card) {
+    this(policy, config, data, reference, card, Distributed.single());
+  }
+
+  /**
+   * The same as one rank of a data-parallel job: it runs {@code gradient_accumulation / W} of
+   * each step's micro-batches and its optimizer sums the gradients over the ranks.
+   *
+   * @throws IllegalArgumentException when the world size does not divide {@code
+   *     dpo.gradient_accumulation}
+   */
+  public DpoStep(Policy policy, PolicyConfig config, PolicyData data, float[][] reference, PolicyCard card, Distributed dist) {
+    checkWorldSize(config, dist.worldSize());
     this.policy = policy;
     this.config = config;
     this.card = card;
-    this.optimizer = FusedAdam.of(policy.trainableState(), config.train());
+    this.dist = dist;
+    Map<String, Tensor> trainable = policy.trainableState();
+    this.params = new ArrayList<>(trainable.values());
+    this.optimizer = FusedAdam.of(trainable, config.train()).reduceGradients(dist);
     Tensor pairs = data.pairs().stacked();
     LabelUsers users = new LabelUsers(data.pairs(), config.sampler().labelsOr(config.data().labels()));
     this.sampler = new TaskSampler(pairs, users, Split.TRAIN, config.sampler());
     this.validation = new TaskSampler(pairs, users, Split.VAL, config.sampler());
     this.sequences = data.sequences();
     this.reference = reference;
+  }
+
+  /**
+   * Refuses a world size that does not divide {@code dpo.gradient_accumulation} (every rank runs
+   * the same number of the step's micro-batches).
+   */
+  public static void checkWorldSize(PolicyConfig config, int worldSize) {
+    int k = config.dpo().gradientAccumulation();
+    if (k % worldSize != 0) {
+      throw new IllegalArgumentException(config.run().name() + ": dpo.gradient_accumulation = " + k + " can't be shared by " + worldSize
+          + " ranks: data parallel runs gradient_accumulation / W micro-batches per rank, so set dpo.gradient_accumulation to a multiple of "
+          + worldSize + " (the result depends on it, not on the world size) or use a world size that divides " + k);
+    }
   }
 
   /** The optimiser steps of a run of this config on {@code data}. */
@@ -91,6 +131,11 @@ public final class DpoStep implements Step {
   }
 
   @Override
+  public Map<String, Tensor> tensors() {
+    return policy.trainableState();
+  }
+
+  @Override
   public Map<String, Double> validate() {
     return validate(policy, validation, sequences, reference, config.dpo(), config.runtime().seed(), config.train().valBatches());
   }
@@ -99,6 +144,27 @@ public final class DpoStep implements Step {
   static final class Totals {
     double loss, chosen, rejected, correct, unseenCorrect, context;
     long pairs, unseenPairs, batches;
+
+    double[] toArray() {
+      return new double[] {loss, chosen, rejected, correct, unseenCorrect, context, pairs, unseenPairs, batches};
+    }
+
+    /** The sums over every rank's totals, added in rank order (integers exactly: far below 2^53). */
+    static Totals sum(double[][] ranks) {
+      Totals t = new Totals();
+      for (double[] r : ranks) {
+        t.loss += r[0];
+        t.chosen += r[1];
+        t.rejected += r[2];
+        t.correct += r[3];
+        t.unseenCorrect += r[4];
+        t.context += r[5];
+        t.pairs += (long) r[6];
+        t.unseenPairs += (long) r[7];
+        t.batches += (long) r[8];
+      }
+      return t;
+    }
 
     void add(DpoLoss.Output out, PreferenceBatch batch, Batch tasks) {
       int p = batch.pairs();
@@ -133,18 +199,33 @@ public final class DpoStep implements Step {
     }
   }
 
-  /** Runs one step; returns its metrics (loss, rewards_chosen, rewards_rejected, margin, accuracy, unseen_accuracy, context, step_ms). */
+  /**
+   * Runs one step; returns its metrics (loss, rewards_chosen, rewards_rejected, margin, accuracy,
+   * unseen_accuracy, context, step_ms; comm_ms when data parallel). The k batches of tasks and
+   * their dropout seeds are drawn first, all of them on every rank, in the order one process
+   * always drew them (batch, seed, batch, seed, ...); this rank then runs its consecutive share.
+   * With several micro-batches on a rank each one's gradient is completed before it is added to
+   * the others' (as the all-reduce adds the ranks'), so for two micro-batches one process and two
+   * ranks sum the same two gradients: bit for bit.
+   */
   @Override
   public Map<String, Double> run(Rng rng) {
     long started = System.nanoTime();
+    int k = config.dpo().gradientAccumulation(), w = dist.worldSize(), per = k / w, first = dist.rank() * per;
+    Batch[] draws = new Batch[k];
+    long[] seeds = new long[k];
+    for (int micro = 0; micro < k; ++micro) {
+      draws[micro] = sampler.sample(rng);
+      seeds[micro] = rng.nextLong();  // dropout of this batch
+    }
     policy.train(true);
     optimizer.zeroGrad();
     Totals totals = new Totals();
-    int k = config.dpo().gradientAccumulation();
-    for (int micro = 0; micro < k; ++micro) {
+    List<Tensor> accumulated = null;
+    for (int micro = first; micro < first + per; ++micro) {
       try (PointerScope scope = new PointerScope()) {
-        Batch tasks = sampler.sample(rng);
-        manual_seed(rng.nextLong());  // dropout of this batch
+        Batch tasks = draws[micro];
+        manual_seed(seeds[micro]);
         Tape tape = new Tape();
         PreferenceBatch batch = PreferenceBatch.of(tasks, PreferenceBatch.allTargets(tasks), sequences, reference, policy.model().device());
         DpoLoss.Output out = forward(policy, tasks, batch, config.dpo(), tape);
@@ -153,11 +234,39 @@ public final class DpoStep implements Step {
           totals.add(out, batch, tasks);
         }
       }
+      if (per > 1) accumulated = takeGradients(accumulated);  // outside the micro-batch's scope: they outlive it
     }
-    optimizer.step();
+    if (accumulated != null) {
+      for (int i = 0; i < params.size(); ++i) params.get(i).mutable_grad().put(accumulated.get(i));
+    }
+    long communication = dist.communicationNanos();
+    optimizer.step();  // sums the gradients over the ranks first
+    if (w > 1) totals = Totals.sum(dist.allGather(totals.toArray()));
     Map<String, Double> m = totals.metrics();
     m.put("step_ms", (System.nanoTime() - started) / 1e6);
+    if (w > 1) m.put("comm_ms", (dist.communicationNanos() - communication) / 1e6);
     return m;
+  }
+
+  /**
+   * Adds each trainable tensor's gradient of the micro-batch just run into {@code sums} (the
+   * first micro-batch's become the sums) and clears it: a gradient is complete (the tape's
+   * phases may each add to it) before it is added to another micro-batch's.
+   */
+  private List<Tensor> takeGradients(List<Tensor> sums) {
+    List<Tensor> out = sums == null ? new ArrayList<>() : sums;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int i = 0; i < params.size(); ++i) {
+        Tensor p = params.get(i), g = new Tensor(p.grad());  // our own handle: grad() is a reference into p, which we clear
+        if (sums == null) out.add(g);
+        else if (g.defined()) {
+          if (out.get(i).defined()) out.get(i).add_(g);
+          else out.set(i, g);
+        }
+        if (g.defined()) p.mutable_grad().put(new Tensor());
+      }
+    }
+    return out;
   }
 
   /** The DPO loss of one batch of tasks: latents from the contexts (NP-DPO), one forward of all sequences. */

@@ -14,6 +14,7 @@ import org.steer4j.config.Configs;
 import org.steer4j.policy.PolicyConfig;
 import org.steer4j.policy.PolicyDataConfig;
 import org.steer4j.config.RunConfig;
+import org.steer4j.dist.Distributed;
 import org.steer4j.eval.AccuracyRow;
 import org.steer4j.policy.GenerationEvaluator;
 import org.steer4j.policy.PolicyEvaluator;
@@ -48,18 +49,32 @@ import org.steer4j.train.Listeners;
  * conditioned_on,context,objective,score}, the conditioned policy), {@code
  * generation_models.csv} (every model, with SEM), {@code report.md} and {@code plots/}.
  * Rerunning on the same directory ({@code --resume}) continues unfinished training.
+ *
+ * <p>Data parallel ({@link #distributed}): rank 0 does everything above; every other rank waits
+ * for rank 0's data and reference log-probs (then reads them from the caches rank 0 filled), and
+ * trains its share of each policy's micro-batches when rank 0 starts that policy (it waits,
+ * however long, while rank 0 evaluates the previous one), writing nothing.
  */
 public final class PolicyExperiment {
   private final PolicyExperimentConfig config;
   private final Path configDir;
   private final RunDirectory run;
-  private final RunLog log;
+  private RunLog log;
+  private Distributed dist = Distributed.single();
+  private static final String DATA_READY = "policy_data_ready";
 
   public PolicyExperiment(PolicyExperimentConfig config, Path configDir, RunDirectory run) {
     this.config = config;
     this.configDir = configDir;
     this.run = run;
     this.log = run == null ? null : run.log();
+  }
+
+  /** Runs as one rank of {@code d}: rank 0 the whole experiment, the others their share of the training. */
+  public PolicyExperiment distributed(Distributed d) {
+    this.dist = d;
+    if (!d.isMain()) this.log = RunLog.consoleOnly();
+    return this;
   }
 
   /** The run directory this experiment writes into (null while only checking). */
@@ -100,20 +115,25 @@ public final class PolicyExperiment {
    * @throws org.steer4j.runtime.InputException naming the file at fault
    */
   public void check() {
-    modelConfigs();
+    for (PolicyConfig m : modelConfigs()) DpoStep.checkWorldSize(m, dist.worldSize());
     if (config.base().source() == BaseModelConfig.Source.CHECKPOINT) ModelConfig.read(Path.of(config.base().path()));
   }
 
   public Outcome run() throws IOException {
     long started = System.nanoTime();
     String loadBefore = PolicyReport.loadAverage();
-    Native.init(config.runtime().threads());
+    Native.init(dist.env().threadsPerRank(config.runtime().threads()));
     List<PolicyConfig> models = modelConfigs();
+    for (PolicyConfig m : models) DpoStep.checkWorldSize(m, dist.worldSize());
+    if (!dist.isMain()) {
+      trainAsRank(models);
+      return null;
+    }
     Device device = config.runtime().device().torch();
     Path cacheDir = Path.of(config.data().cacheDir());
     BaseModelConfig base = resolveBase(device);
-    log.info("base model %s (%s, %s); %d threads; run directory %s", base.path(), base.dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT),
-        Native.threads(), run);
+    log.info("base model %s (%s, %s); %s; run directory %s", base.path(), base.dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT),
+        (dist.worldSize() == 1 ? "" : dist.worldSize() + " ranks x ") + Native.threads() + (Native.threads() == 1 ? " thread" : " threads"), run);
 
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
@@ -130,6 +150,7 @@ public final class PolicyExperiment {
       PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log);
       log.info("data: %s", data.description());
       float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);
+      dist.publish(DATA_READY, "");  // the base model, the features and the reference log-probs are cached now
 
       List<AccuracyRow> accuracy = new ArrayList<>();
       List<GenerationEvaluator.Row> generation = new ArrayList<>();
@@ -156,12 +177,15 @@ public final class PolicyExperiment {
         // loaded (its reference forward is the same weights with adapters off) and each later one
         // loads its own; an earlier one's memory goes back when the JVM collects it.
         DecoderLm fresh = k == 0 ? lm : DecoderLm.load(Path.of(base.path()), base.dtype(), device);
-        DpoStep step = new DpoStep(PolicyFactory.create(m, fresh, data.pairs().width()), m, data, reference, card);
+        DpoStep step = new DpoStep(PolicyFactory.create(m, fresh, data.pairs().width()), m, data, reference, card, dist);
+        dist.publish(trainingKey(name), "");
         Loop.Result result = new Loop(step, Loop.Settings.of(m.train(), DpoStep.totalSteps(m, data), m.runtime().seed()), dir.resolve("checkpoints"))
+            .distributed(dist)
             .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))
             .listen(Listeners.progress(name))
             .listen(Listeners.log(log, name))
             .run();
+        if (k == models.size() - 1) dist.close();  // the other ranks are done: nothing waits for them now
         // over every session of the run; a policy that was already trained spent nothing now
         double seconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
         Policy policy = step.policy();
@@ -191,6 +215,40 @@ public final class PolicyExperiment {
       log.info("experiment done in %.1f s: %s", seconds, run.file("report.md"));
       return outcome;
     }
+  }
+
+  /**
+   * Rank r > 0: once rank 0 has the base model, data and reference log-probs in their caches,
+   * loads them, and trains its share of each policy's steps when rank 0 starts it (no
+   * checkpoints, metrics or files: rank 0 writes those), then leaves the job.
+   */
+  private void trainAsRank(List<PolicyConfig> models) throws IOException {
+    dist.await(DATA_READY);
+    Device device = config.runtime().device().torch();
+    Path cacheDir = Path.of(config.data().cacheDir());
+    BaseModelConfig base = resolveBase(device);
+    try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
+      DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
+      ChatEncoder chat = new ChatEncoder(tokenizer, base.format().renderer(lm.config(), tokenizer.file()), base.systemPrompt(), tokenizer.eosId(lm.config()));
+      String fingerprint = ReferenceLogProbCache.modelFingerprint(lm);
+      PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), new TensorCache(cacheDir.resolve("embeddings")), log);
+      float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);
+      for (int k = 0; k < models.size(); ++k) {
+        PolicyConfig m = models.get(k);
+        DecoderLm fresh = k == 0 ? lm : DecoderLm.load(Path.of(base.path()), base.dtype(), device);
+        PolicyCard card = new PolicyCard(m.policy(), base, data.pairs().width(),
+            config.data().embeddings().isBlank() ? PolicyCard.BASE_EOS : config.data().embeddings(), data.labels(), m.dpo().beta(),
+            Provenance.of("policy_experiment", m.runtime().seed(), data.description()));  // never written by this rank
+        DpoStep step = new DpoStep(PolicyFactory.create(m, fresh, data.pairs().width()), m, data, reference, card, dist);
+        dist.await(trainingKey(m.run().name()));
+        new Loop(step, Loop.Settings.of(m.train(), DpoStep.totalSteps(m, data), m.runtime().seed()), null).distributed(dist).run();
+      }
+    }
+    dist.close();
+  }
+
+  private static String trainingKey(String policy) {
+    return "policy_training/" + policy;
   }
 
   /** The base model as a checkpoint: the configured one, or the demo model pretrained (once) on the dialogue world. */

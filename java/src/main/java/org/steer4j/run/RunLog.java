@@ -26,10 +26,16 @@ public final class RunLog {
     this.console = console;
   }
 
+  /** A log that prints to standard error alone (a data-parallel rank r > 0 writes no file). */
+  public static RunLog consoleOnly() {
+    return new RunLog(null, System.err);
+  }
+
   public synchronized void info(String message) {
     String line = STAMP.format(LocalTime.now()) + " " + message;
     Progress.clearLine(console);
     console.println(line);
+    if (file == null) return;
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       w.write(line);
       w.write('\n');
