@@ -52,4 +52,18 @@ class ElicitCommandTest {
     assertTrue(lines.stream().filter(l -> l.startsWith("np-btl,") && l.split(",")[2].equals("0")).allMatch(l -> l.split(",", 4)[3].equals(q0)),
         "every strategy scores the same users' C = 0 accuracy at Q = 0: " + lines);
   }
+
+  @Test
+  void theElicitationEvaluationRunsOnAUsersPairsDataset() throws Exception {
+    RunDirectoryTrustTest helper = new RunDirectoryTrustTest();
+    helper.dir = dir;
+    Path data = helper.userDataset(), out = dir.resolve("pairs-run");
+    UserErrorsTest.Outcome o = UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "run.output_dir=" + out, "data.source=pairs",
+        "data.path=" + data, "data.labels=[alice, bob]", "eval.batches=1", "eval.contexts=[0]", "curves=false", "runtime.threads=1",
+        "model_overrides=[train.steps=4, sampler.batch_size=4]", "elicitation.questions=2", "elicitation.pool=6", "elicitation.batches=1",
+        "elicitation.batch_size=4", "elicitation.strategies=[random, uncertainty]");
+    assertEquals(0, o.code(), o.err());
+    java.util.List<String> lines = Files.readAllLines(RunDirectoryTrustTest.onlyRun(out).resolve("elicitation.csv"));
+    assertEquals(1 + 2 * 3, lines.size(), lines.toString());
+  }
 }
