@@ -22,6 +22,7 @@ import org.steer4j.config.Configs;
 import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Rng;
 import org.steer4j.train.FusedAdam;
+import org.steer4j.train.MicroBatchGradients;
 import org.steer4j.train.Step;
 
 /**
@@ -234,10 +235,10 @@ public final class DpoStep implements Step {
           totals.add(out, batch, tasks);
         }
       }
-      if (per > 1) accumulated = takeGradients(accumulated);  // outside the micro-batch's scope: they outlive it
+      if (per > 1) accumulated = MicroBatchGradients.take(params, accumulated);  // outside the micro-batch's scope: they outlive it
     }
     if (accumulated != null) {
-      for (int i = 0; i < params.size(); ++i) params.get(i).mutable_grad().put(accumulated.get(i));
+      MicroBatchGradients.restore(params, accumulated);
     }
     long communication = dist.communicationNanos();
     optimizer.step();  // sums the gradients over the ranks first
@@ -248,26 +249,6 @@ public final class DpoStep implements Step {
     return m;
   }
 
-  /**
-   * Adds each trainable tensor's gradient of the micro-batch just run into {@code sums} (the
-   * first micro-batch's become the sums) and clears it: a gradient is complete (the tape's
-   * phases may each add to it) before it is added to another micro-batch's.
-   */
-  private List<Tensor> takeGradients(List<Tensor> sums) {
-    List<Tensor> out = sums == null ? new ArrayList<>() : sums;
-    try (NoGradGuard guard = new NoGradGuard()) {
-      for (int i = 0; i < params.size(); ++i) {
-        Tensor p = params.get(i), g = new Tensor(p.grad());  // our own handle: grad() is a reference into p, which we clear
-        if (sums == null) out.add(g);
-        else if (g.defined()) {
-          if (out.get(i).defined()) out.get(i).add_(g);
-          else out.set(i, g);
-        }
-        if (g.defined()) p.mutable_grad().put(new Tensor());
-      }
-    }
-    return out;
-  }
 
   /** The DPO loss of one batch of tasks: latents from the contexts (NP-DPO), one forward of all sequences. */
   static DpoLoss.Output forward(Policy policy, Batch tasks, PreferenceBatch batch, DpoConfig dpo, Tape tape) {

@@ -23,6 +23,7 @@ import org.steer4j.kernels.Tape;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.Rng;
 import org.steer4j.train.FusedAdam;
+import org.steer4j.train.MicroBatchGradients;
 import org.steer4j.train.Step;
 
 /**
@@ -158,10 +159,10 @@ public final class RewardStep implements Step {
           }
         }
       }
-      if (per > 1) accumulated = takeGradients(accumulated);  // outside the slice's scope: they outlive it
+      if (per > 1) accumulated = MicroBatchGradients.take(params, accumulated);  // outside the slice's scope: they outlive it
     }
     if (accumulated != null) {
-      for (int i = 0; i < params.size(); ++i) params.get(i).mutable_grad().put(accumulated.get(i));
+      MicroBatchGradients.restore(params, accumulated);
     }
     long communication = dist.communicationNanos();
     optimizer.step();  // sums the gradients over the ranks first
@@ -183,27 +184,6 @@ public final class RewardStep implements Step {
     return m;
   }
 
-  /**
-   * Adds each parameter's gradient of the slice just run into {@code sums} (the first slice's
-   * become the sums) and clears it. A slice's gradient is complete before it is added (a
-   * parameter may receive several contributions within one backward), so one process sums the
-   * slices' gradients exactly as the all-reduce sums the ranks': for two slices, bit for bit.
-   */
-  private List<Tensor> takeGradients(List<Tensor> sums) {
-    List<Tensor> out = sums == null ? new ArrayList<>() : sums;
-    try (NoGradGuard guard = new NoGradGuard()) {
-      for (int i = 0; i < params.size(); ++i) {
-        Tensor p = params.get(i), g = new Tensor(p.grad());  // our own handle: grad() is a reference into p, which we clear
-        if (sums == null) out.add(g);
-        else if (g.defined()) {
-          if (out.get(i).defined()) out.get(i).add_(g);
-          else out.set(i, g);
-        }
-        if (g.defined()) p.mutable_grad().put(new Tensor());
-      }
-    }
-    return out;
-  }
 
   private static final int LOSS_PARTS = 6;  // loss, nll, kl, accuracy, unseen accuracy, weight of the unseen accuracy
 
