@@ -245,6 +245,29 @@ public final class Distributed implements AutoCloseable {
     return out;
   }
 
+  /** Every rank's {@code value} (any length), by rank: two all-gathers, the lengths then the chars padded to the longest. */
+  public String[] allGather(String value) {
+    if (env.worldSize() == 1) return new String[] {value};
+    double[][] lengths = allGather(new double[] {value.length()});
+    int longest = 0;
+    for (double[] l : lengths) longest = Math.max(longest, (int) l[0]);
+    if (longest == 0) {
+      String[] empty = new String[lengths.length];
+      java.util.Arrays.fill(empty, "");
+      return empty;
+    }
+    double[] chars = new double[longest];
+    for (int i = 0; i < value.length(); ++i) chars[i] = value.charAt(i);
+    double[][] all = allGather(chars);
+    String[] out = new String[all.length];
+    for (int r = 0; r < all.length; ++r) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < (int) lengths[r][0]; ++i) sb.append((char) all[r][i]);
+      out[r] = sb.toString();
+    }
+    return out;
+  }
+
   /** Rank 0 publishes a value under {@code key} for {@link #await}. */
   public void publish(String key, String value) {
     if (env.worldSize() == 1) return;

@@ -12,6 +12,7 @@ import org.steer4j.data.Batch;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
 import org.steer4j.data.Users;
+import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Rng;
 
 /**
@@ -59,6 +60,18 @@ public final class FewShotEvaluation {
    * @param pairs the dataset's pairs stacked, [N, 2, D] ({@code PairsDataset.stacked})
    */
   public static List<AccuracyRow> run(String model, Tensor pairs, Users users, Protocol protocol, boolean withAll, Scorer scorer) {
+    return run(model, pairs, users, protocol, withAll, scorer, Distributed.single());
+  }
+
+  /**
+   * The same, sharded over the ranks of {@code dist} (a collective: every rank calls it with the
+   * same arguments and the same model): rank r scores the batches i with i % W == r, the
+   * per-task accuracies and labels are all-gathered, and every rank rebuilds the per-label lists
+   * in batch order exactly as one process does, so the rows are those of one process bit for bit.
+   * A world of one runs the single-process loop.
+   */
+  public static List<AccuracyRow> run(String model, Tensor pairs, Users users, Protocol protocol, boolean withAll, Scorer scorer, Distributed dist) {
+    if (dist.worldSize() > 1) return sharded(model, pairs, users, protocol, withAll, scorer, dist);
     TaskSampler sampler = protocol.sampler(pairs, users);
     List<AccuracyRow> rows = new ArrayList<>();
     try (NoGradGuard guard = new NoGradGuard()) {
@@ -77,6 +90,72 @@ public final class FewShotEvaluation {
         }
         perLabel.forEach((label, values) -> rows.add(AccuracyRow.of(model, label, c, values)));
       }
+    }
+    return rows;
+  }
+
+  private static String label(Batch batch, int b) {
+    return batch.users()[b].isMixture() ? "mixture" : batch.users()[b].name();
+  }
+
+  /**
+   * Rank r's share: per C, for each of its batches (slot s is batch s·W + r) a fixed record
+   * [tasks, accuracy × batchSize, label code × batchSize] (padded with zeros), all-gathered at
+   * once; a code indexes this rank's table of the labels it met, all-gathered at the end.
+   */
+  private static List<AccuracyRow> sharded(String model, Tensor pairs, Users users, Protocol protocol, boolean withAll, Scorer scorer,
+      Distributed dist) {
+    int w = dist.worldSize(), r = dist.rank(), n = protocol.batches(), size = protocol.batchSize();
+    int slots = (n + w - 1) / w, record = 1 + 2 * size;
+    TaskSampler sampler = protocol.sampler(pairs, users);
+    List<String> table = new ArrayList<>();
+    Map<String, Integer> codes = new LinkedHashMap<>();
+    List<double[][]> gathered = new ArrayList<>();  // per C: by rank, the slots' records
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (int c : protocol.contexts()) {
+        double[] mine = new double[slots * record];
+        for (int i = r, s = 0; i < n; i += w, ++s) {
+          try (PointerScope scope = new PointerScope()) {
+            Batch batch = sampler.sample(Rng.derive(protocol.seed(), "evaluation", i), c, protocol.batchSize());
+            double[] accuracy = scorer.taskAccuracy(batch, i);
+            if (accuracy.length > size) throw new IllegalStateException(accuracy.length + " task accuracies for a batch of " + size);
+            int at = s * record;
+            mine[at] = accuracy.length;
+            for (int b = 0; b < accuracy.length; ++b) {
+              mine[at + 1 + b] = accuracy[b];
+              String l = label(batch, b);
+              Integer code = codes.get(l);
+              if (code == null) {
+                code = table.size();
+                codes.put(l, code);
+                table.add(l);
+              }
+              mine[at + 1 + size + b] = code;
+            }
+          }
+        }
+        gathered.add(dist.allGather(mine));
+      }
+    }
+    String[][] labels = new String[w][];
+    String[] tables = dist.allGather(String.join("\0", table));
+    for (int q = 0; q < w; ++q) labels[q] = tables[q].isEmpty() ? new String[0] : tables[q].split("\0", -1);
+    List<AccuracyRow> rows = new ArrayList<>();
+    for (int k = 0; k < protocol.contexts().size(); ++k) {
+      int c = protocol.contexts().get(k);
+      double[][] byRank = gathered.get(k);
+      Map<String, List<Double>> perLabel = new LinkedHashMap<>();
+      for (int i = 0; i < n; ++i) {
+        double[] from = byRank[i % w];
+        int at = (i / w) * record, tasks = (int) from[at];
+        for (int b = 0; b < tasks; ++b) {
+          double accuracy = from[at + 1 + b];
+          String label = labels[i % w][(int) from[at + 1 + size + b]];
+          perLabel.computeIfAbsent(label, x -> new ArrayList<>()).add(accuracy);
+          if (withAll) perLabel.computeIfAbsent("all", x -> new ArrayList<>()).add(accuracy);
+        }
+      }
+      perLabel.forEach((label, values) -> rows.add(AccuracyRow.of(model, label, c, values)));
     }
     return rows;
   }

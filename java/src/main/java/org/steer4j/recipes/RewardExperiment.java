@@ -142,8 +142,8 @@ public final class RewardExperiment {
     RunInputs.recordOrCheck(run.path(), inputs);
     log.info("data: %s; %s; run directory %s", data.description(), computeDescription(), run);
 
-    // Every model trains first, then each is evaluated: data-parallel ranks are needed for the
-    // training alone (rank 0 evaluates while they are gone).
+    // Every model trains first, then each is evaluated: the test batches are sharded over the
+    // data-parallel ranks (every rank loads the model's best checkpoint once rank 0 has written it).
     RunClock clock = new RunClock(run.path());
     Map<String, Loop.Result> results = new LinkedHashMap<>();
     Map<String, Double> trainSeconds = new LinkedHashMap<>();
@@ -165,7 +165,7 @@ public final class RewardExperiment {
       // over every session of the run; a model that was already trained spent nothing now
       trainSeconds.put(name, clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9));
     }
-    dist.close();  // the other ranks are done: nothing waits for them now
+    dist.barrier();  // every best checkpoint is written: the other ranks load them for the evaluation
 
     List<AccuracyRow> rows = new ArrayList<>();
     Map<String, RewardNet> trained = new LinkedHashMap<>();
@@ -174,7 +174,7 @@ public final class RewardExperiment {
       String name = m.run().name();
       Loop.Result result = results.get(name);
       RewardNet net = RewardNetFactory.load(result.best(), m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
-      List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval());
+      List<AccuracyRow> r = RewardEvaluator.evaluate(name, net, data, config.eval(), dist);
       rows.addAll(r);
       trained.put(name, net);
       Path dir = run.path().resolve("models").resolve(name);
@@ -185,6 +185,7 @@ public final class RewardExperiment {
       }
     }
 
+    dist.close();  // the other ranks are done: nothing waits for them now
     Results.writeCsv(run.file("results.csv"), rows);
     List<AccuracyRow> elicitation = elicit(trained, data);
     Path plots = run.path().resolve("plots");
@@ -248,7 +249,9 @@ public final class RewardExperiment {
 
   /**
    * Rank r > 0 of a data-parallel job: once rank 0 has the data ready, trains its share of every
-   * model's steps (no checkpoints, metrics or logs: rank 0 writes those), then leaves the job.
+   * model's steps (no checkpoints, metrics or logs: rank 0 writes those), then, once rank 0 has
+   * written every best checkpoint, evaluates its share of each model's test batches from that
+   * checkpoint (rank 0 gathers them and writes the results), then leaves the job.
    */
   private void trainAsRank() throws IOException {
     dist.await(DATA_READY);
@@ -258,6 +261,12 @@ public final class RewardExperiment {
       RewardData modelData = data.withLabels(m.sampler().labels());
       RewardStep step = RewardStep.create(m, modelData, dist);
       new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), null).distributed(dist).run();
+    }
+    dist.barrier();  // rank 0 has written every model's best checkpoint
+    for (RewardConfig m : modelConfigs(dataConfig)) {
+      Path best = run.path().resolve("models").resolve(m.run().name()).resolve("checkpoints").resolve("best");
+      RewardNet net = RewardNetFactory.load(best, m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
+      RewardEvaluator.evaluate(m.run().name(), net, data, config.eval(), dist);
     }
     dist.close();
   }

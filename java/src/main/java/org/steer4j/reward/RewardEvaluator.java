@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.EvalConfig;
 import org.steer4j.data.Batch;
+import org.steer4j.dist.Distributed;
 import org.steer4j.eval.AccuracyRow;
 import org.steer4j.eval.FewShotEvaluation;
 
@@ -17,10 +18,18 @@ public final class RewardEvaluator {
   private RewardEvaluator() {}
 
   public static List<AccuracyRow> evaluate(String modelName, RewardNet net, RewardData data, EvalConfig eval) {
+    return evaluate(modelName, net, data, eval, Distributed.single());
+  }
+
+  /**
+   * The same sharded over the ranks of {@code dist} (a collective: every rank calls it with the
+   * same model and data); every rank gets the rows, equal bit for bit to one process's.
+   */
+  public static List<AccuracyRow> evaluate(String modelName, RewardNet net, RewardData data, EvalConfig eval, Distributed dist) {
     net.eval();
     var protocol = new FewShotEvaluation.Protocol(eval.contexts(), eval.batches(), eval.batchSize(), eval.targets(), eval.seed());
     return FewShotEvaluation.run(modelName, data.pairs().stacked(), data.users(), protocol, true,
-        (batch, index) -> taskAccuracy(net.forward(batch, null).logp(), batch));
+        (batch, index) -> taskAccuracy(net.forward(batch, null).logp(), batch), dist);
   }
 
   /** Per task: the fraction of its non-context targets predicted right. */

@@ -27,7 +27,8 @@ import org.steer4j.runtime.Native;
  * Data-parallel reward training on c10d / Gloo over loopback, each rank a fresh JVM ({@link
  * DataParallelRank}, 1 thread): two ranks equal one process that runs the same two micro-batches
  * in sequence (parameters, training and validation metrics), a run started on two ranks resumes
- * on one and continues as if uninterrupted, and a killed rank makes the other fail within the
+ * on one and continues as if uninterrupted, two ranks' sharded evaluation of a checkpoint writes
+ * the results.csv of one process byte for byte, and a killed rank makes the other fail within the
  * timeout with an error naming it.
  */
 class DataParallelTest {
@@ -152,6 +153,35 @@ class DataParallelTest {
     }
     List<ObjectNode> tail = metrics(two).stream().filter(r -> r.get("step").asLong() > 2).toList();
     assertMetricsClose(tail, metrics(resumed), 1e-5);
+  }
+
+  /** A JVM of {@link DataParallelEvalRank} evaluating {@code checkpoint} as rank {@code rank} of {@code world}. */
+  Process evalRank(int world, int rank, int port, Path checkpoint, Path out) throws IOException {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-cp",
+        System.getProperty("java.class.path"), DataParallelEvalRank.class.getName(), checkpoint.toString(), out.toString());
+    Files.createDirectories(out);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("rank" + rank + ".log").toFile());
+    if (world > 1) pb.environment().putAll(TorchRunEnv.forLocalRank("127.0.0.1", port, world, rank, java.time.Duration.ofSeconds(20)));
+    return pb.start();
+  }
+
+  @Test
+  void twoRanksShardTheEvaluationAndWriteWhatOneProcessWrites() throws Exception {
+    // A checkpoint to evaluate: two single-process steps (validation at 2 writes checkpoints/best).
+    RewardConfig c = DataParallelRank.config(2, 1);
+    RewardStep step = RewardStep.create(c, RewardData.load(c.data()), org.steer4j.dist.Distributed.single());
+    Path best = new org.steer4j.train.Loop(step, org.steer4j.train.Loop.Settings.of(c.train(), 2, c.runtime().seed()), dir.resolve("checkpoints"))
+        .run().best();
+    Path two = dir.resolve("eval-two"), one = dir.resolve("eval-one");
+    int port = freePort();
+    Process r0 = evalRank(2, 0, port, best, two), r1 = evalRank(2, 1, port, best, two), single = evalRank(1, 0, 0, best, one);
+    finish(r0, two.resolve("rank0.log"));
+    finish(r1, two.resolve("rank1.log"));
+    finish(single, one.resolve("rank0.log"));
+    String csv = Files.readString(one.resolve("results.csv"));
+    // 3 contexts x (labels 0, 1 and "all"), over 5 batches sharded 3 + 2
+    assertEquals(1 + 3 * 3, csv.lines().count(), csv);
+    assertEquals(csv, Files.readString(two.resolve("results.csv")), "two ranks' results.csv vs one process's");
   }
 
   @Test

@@ -1,0 +1,42 @@
+package org.steer4j.reward;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.steer4j.config.EvalConfig;
+import org.steer4j.dist.Distributed;
+import org.steer4j.dist.DistributedException;
+import org.steer4j.eval.AccuracyRow;
+import org.steer4j.eval.Results;
+import org.steer4j.runtime.Native;
+
+/**
+ * One process of {@link DataParallelTest}'s sharded evaluation: evaluates the checkpoint {@code
+ * CHECKPOINT} of the test's NP-BTL model with {@link #EVAL}, one thread, as the rank its
+ * environment says (a world of one without one); rank 0 writes {@code OUT/results.csv}.
+ *
+ * <pre>DataParallelEvalRank CHECKPOINT OUT</pre>
+ */
+public final class DataParallelEvalRank {
+  private DataParallelEvalRank() {}
+
+  /** 5 batches: 3 on rank 0, 2 on rank 1 of two. */
+  static final EvalConfig EVAL = new EvalConfig(List.of(0, 1, 3), 5, 8, 20, 12345);
+
+  public static void main(String[] args) throws Exception {
+    Path checkpoint = Path.of(args[0]), out = Path.of(args[1]);
+    Native.init(1);
+    Distributed dist = Distributed.fromEnvironment();
+    try {
+      RewardConfig c = DataParallelRank.config(2, 1);
+      RewardData data = RewardData.load(c.data());
+      RewardNet net = RewardNetFactory.load(checkpoint, false);
+      List<AccuracyRow> rows = RewardEvaluator.evaluate("np-btl", net, data, EVAL, dist);
+      if (dist.isMain()) Results.writeCsv(out.resolve("results.csv"), rows);
+      dist.close();
+    } catch (DistributedException e) {
+      System.err.println("steer4j: error: " + e.getMessage());
+      System.exit(DistributedException.EXIT_CODE);
+    }
+    System.exit(0);
+  }
+}
