@@ -12,15 +12,16 @@ import org.steer4j.runtime.Native;
 /**
  * One process of {@link DataParallelTest}'s sharded evaluation: evaluates the checkpoint {@code
  * CHECKPOINT} of the test's NP-BTL model with {@link #EVAL}, one thread, as the rank its
- * environment says (a world of one without one); rank 0 writes {@code OUT/results.csv}.
+ * environment says (a world of one without one); rank 0 writes {@code OUT/results.csv} and {@code
+ * OUT/rows.txt}, the rows' doubles in full (hexadecimal: results.csv rounds them to 0.01).
  *
  * <pre>DataParallelEvalRank CHECKPOINT OUT</pre>
  */
 public final class DataParallelEvalRank {
   private DataParallelEvalRank() {}
 
-  /** 5 batches: 3 on rank 0, 2 on rank 1 of two. */
-  static final EvalConfig EVAL = new EvalConfig(List.of(0, 1, 3), 5, 8, 20, 12345);
+  /** 9 batches: 5 on rank 0, 4 on rank 1 of two. */
+  static final EvalConfig EVAL = new EvalConfig(List.of(0, 1, 3), 9, 8, 20, 12345);
 
   public static void main(String[] args) throws Exception {
     Path checkpoint = Path.of(args[0]), out = Path.of(args[1]);
@@ -31,7 +32,15 @@ public final class DataParallelEvalRank {
       RewardData data = RewardData.load(c.data());
       RewardNet net = RewardNetFactory.load(checkpoint, false);
       List<AccuracyRow> rows = RewardEvaluator.evaluate("np-btl", net, data, EVAL, dist);
-      if (dist.isMain()) Results.writeCsv(out.resolve("results.csv"), rows);
+      if (dist.isMain()) {
+        Results.writeCsv(out.resolve("results.csv"), rows);
+        StringBuilder sb = new StringBuilder();
+        for (AccuracyRow r : rows) {
+          sb.append(r.label()).append(' ').append(r.context()).append(' ').append(Double.toHexString(r.accuracy())).append(' ')
+              .append(Double.toHexString(r.sem())).append(' ').append(r.tasks()).append('\n');
+        }
+        java.nio.file.Files.writeString(out.resolve("rows.txt"), sb);
+      }
       dist.close();
     } catch (DistributedException e) {
       System.err.println("steer4j: error: " + e.getMessage());

@@ -179,9 +179,11 @@ class DataParallelTest {
     finish(r1, two.resolve("rank1.log"));
     finish(single, one.resolve("rank0.log"));
     String csv = Files.readString(one.resolve("results.csv"));
-    // 3 contexts x (labels 0, 1 and "all"), over 5 batches sharded 3 + 2
+    // 3 contexts x (labels 0, 1 and "all"), over 9 batches sharded 5 + 4
     assertEquals(1 + 3 * 3, csv.lines().count(), csv);
     assertEquals(csv, Files.readString(two.resolve("results.csv")), "two ranks' results.csv vs one process's");
+    // and every double of every row (mean and SEM summed in batch order, as one process sums them)
+    assertEquals(Files.readString(one.resolve("rows.txt")), Files.readString(two.resolve("rows.txt")), "rows, bit for bit");
   }
 
   @Test
