@@ -108,7 +108,9 @@ final class ExperimentCommand implements Callable<Integer> {
       ExperimentRuns.refuseChanges(resume, run, given, new RewardExperiment(run, modelFiles, null).modelConfigs(),
           new RewardExperiment(given, modelFiles, null).modelConfigs());
       dist.publish("run_dir", resume.toAbsolutePath().toString());
-      return reward(new RewardExperiment(run, modelFiles, RunDirectory.open(resume)).distributed(dist));
+      RunDirectory dir = RunDirectory.open(resume);
+      if (!Configs.differences(run, given).isEmpty()) dir.saveConfig(given);  // only elicitation.* can differ here: recorded
+      return reward(new RewardExperiment(given, modelFiles, dir).distributed(dist));
     }
     // Everything is loaded and checked before the run directory exists: a bad key or a missing
     // file leaves nothing behind.

@@ -93,7 +93,9 @@ public final class ExperimentRuns {
     for (int i = 0; i < Math.min(savedModels.size(), givenModels.size()); ++i) {
       for (String d : Configs.differences(savedModels.get(i), givenModels.get(i))) diff.add("model " + (i + 1) + " " + d);
     }
-    diff.removeIf(d -> d.startsWith("run.output_dir:") || d.matches("model \\d+ run\\.output_dir:.*"));
+    // The elicitation evaluation reads the trained models and changes none of them: a finished run
+    // can be evaluated again with other settings (the resume records them in its config.yaml).
+    diff.removeIf(d -> d.startsWith("run.output_dir:") || d.matches("model \\d+ run\\.output_dir:.*") || d.startsWith("elicitation."));
     if (!diff.isEmpty()) {
       throw new ConfigException(runDir.resolve("config.yaml") + ": --resume with overrides that change the run ("
           + String.join("; ", diff) + "); a run continues with the configs it started with: resume without them, or start a new run");

@@ -66,4 +66,20 @@ class ElicitCommandTest {
     java.util.List<String> lines = Files.readAllLines(RunDirectoryTrustTest.onlyRun(out).resolve("elicitation.csv"));
     assertEquals(1 + 2 * 3, lines.size(), lines.toString());
   }
+
+  @Test
+  void aTrainedRunIsEvaluatedForElicitationOnResumeAndTheSettingsAreRecorded() throws Exception {
+    Path out = dir.resolve("later");
+    assertEquals(0, UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "run.output_dir=" + out, "data.size=400",
+        "eval.batches=1", "eval.contexts=[0]", "curves=false", "runtime.threads=1", "model_overrides=[train.steps=4, sampler.batch_size=4]").code());
+    Path run = RunDirectoryTrustTest.onlyRun(out);
+    assertTrue(!Files.exists(run.resolve("elicitation.csv")));
+    UserErrorsTest.Outcome o = UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "--resume", run.toString(),
+        "elicitation.questions=2", "elicitation.pool=6", "elicitation.batches=1", "elicitation.batch_size=4");
+    assertEquals(0, o.code(), o.err());
+    assertEquals(1 + 2 * 3, Files.readAllLines(run.resolve("elicitation.csv")).size());
+    assertTrue(Files.readString(run.resolve("config.yaml")).contains("questions: 2"), "the resume records the elicitation settings it used");
+    UserErrorsTest.assertOneLine(UserErrorsTest.run("experiment", "../configs/synthetic/experiment.yaml", "--resume", run.toString(), "eval.batches=2"),
+        run.resolve("config.yaml") + ": --resume with overrides that change the run (");
+  }
 }
