@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.steer4j.dist.TorchRunEnv;
 import org.steer4j.io.SafeTensors;
-import org.steer4j.run.MetricsLog;
+import org.steer4j.reward.DataParallelTest;
 import org.steer4j.runtime.Native;
 
 /**
@@ -65,14 +65,6 @@ class DpoDataParallelTest {
     }
   }
 
-  static List<ObjectNode> metrics(Path out) throws IOException {
-    List<ObjectNode> rows = MetricsLog.read(out.resolve("metrics.jsonl"));
-    rows.forEach(r -> {
-      r.remove("step_ms");
-      r.remove("comm_ms");
-    });
-    return rows;
-  }
 
   @Test
   void twoRanksEqualOneProcessAccumulatingTheSameMicroBatches() throws Exception {
@@ -97,7 +89,7 @@ class DpoDataParallelTest {
           + rank0.get(k).sub(alone.get(k)).abs().max().item_double());
     }
     // Metrics: sums of the same per-micro-batch values, added in the same order; validation on rank 0 alone.
-    List<ObjectNode> a = metrics(two), b = metrics(one);
+    List<ObjectNode> a = DataParallelTest.metrics(two), b = DataParallelTest.metrics(one);
     assertEquals(b, a);
     assertEquals(steps + 2, a.size(), "a record per step and per validation (steps 2 and 4): " + a);
     assertTrue(Files.exists(two.resolve("checkpoints").resolve("last").resolve("policy.safetensors")));

@@ -31,7 +31,7 @@ import org.steer4j.runtime.Native;
  * the results.csv of one process byte for byte, and a killed rank makes the other fail within the
  * timeout with an error naming it.
  */
-class DataParallelTest {
+public class DataParallelTest {
   @TempDir Path dir;
 
   @BeforeAll
@@ -85,7 +85,8 @@ class DataParallelTest {
     return max;
   }
 
-  static List<ObjectNode> metrics(Path out) throws IOException {
+  /** The records of {@code out}/metrics.jsonl without the wall-time fields (step_ms, comm_ms), for comparing runs. */
+  public static List<ObjectNode> metrics(Path out) throws IOException {
     List<ObjectNode> rows = MetricsLog.read(out.resolve("metrics.jsonl"));
     rows.forEach(r -> {
       r.remove("step_ms");
