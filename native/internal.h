@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#define S4J_ABI_VERSION 4  // 2: log-prob and decode attention; 3: folded target projection, Adam; 4: reward-decoder descriptor
+#define S4J_ABI_VERSION 5  // 2: log-prob and decode attention; 3: folded target projection, Adam; 4: reward-decoder descriptor; 5: synchronised batch norm stages
 
 namespace s4j {
 

@@ -47,6 +47,18 @@ int check(const char* op, const Dims& d, const T* t, const T* z, const T* w1t, c
   return S4J_OK;
 }
 
+// Validates a call's stage (synchronised batch norm); returns S4J_OK or an error code.
+int check_stage(const char* op, const s4j_reward_decoder_args& a) {
+  if (a.stage == S4J_RD_WHOLE) return S4J_OK;
+  if (a.stage != S4J_RD_LOCAL_SUMS && a.stage != S4J_RD_FROM_SUMS)
+    return fail(S4J_E_ARGUMENT, "%s: unknown stage %lld", op, (long long)a.stage);
+  if (!a.training || !a.stats)
+    return fail(S4J_E_ARGUMENT, "%s: a staged call (synchronised batch norm) is a training call with stats", op);
+  if (a.stage == S4J_RD_FROM_SUMS && a.batch_rows <= 0)
+    return fail(S4J_E_ARGUMENT, "%s: stage 2 needs batch_rows > 0, got %lld", op, (long long)a.batch_rows);
+  return S4J_OK;
+}
+
 // Contiguous block [begin, end) of `count` items for thread `id` of `n`.
 inline void block(int64_t count, int id, int n, int64_t& begin, int64_t& end) {
   const int64_t base = count / n, extra = count % n;
@@ -92,29 +104,14 @@ void output_gradient(const T* g, const T* w2, T* dh, int64_t H, int64_t O) {
   }
 }
 
+// pre = W1t . t (+ W1z . z of the row's task, + W1t . proj_b with a folded projection) for
+// every row; with sum / sq (training) also the per-feature sums of pre and pre^2, in double.
 template <typename T>
-int forward(const s4j_reward_decoder_args* args) {
-  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: args is NULL");
-  const s4j_reward_decoder_args& a = *args;
+void layer_input(const s4j_reward_decoder_args& a, const Dims& d, T* pre, double* sum, double* sq) {
   const T *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t), *w1z = in<T>(a.w1z);
-  const T *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2), *b2 = in<T>(a.b2);
   const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
-  T *running_mean = out<T>(a.running_mean), *running_var = out<T>(a.running_var);
-  T *r = out<T>(a.r), *pre = out<T>(a.pre), *zproj = out<T>(a.zproj), *work = out<T>(a.work);
-  T *mean = out<T>(a.mean), *invstd = out<T>(a.invstd);
-  const double momentum = a.momentum, eps = a.eps;
-  const int training = a.training;
-  const Dims d = dims(a);
-  if (int status = check("reward_decoder_forward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
-  if (!b2 || !r || !pre || !mean || !invstd || (d.Dz > 0 && !zproj))
-    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: an output or workspace pointer is NULL");
-  if (proj_w ? (!proj_b || !work) : d.Du != d.Dt)
-    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: a projection needs proj_b and work; without one Du must equal Dt");
-  if (!training && (!running_mean || !running_var))
-    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
+  T *zproj = out<T>(a.zproj), *work = out<T>(a.work);
   const int64_t R = d.rows(), H = d.H;
-  if (R == 0) return S4J_OK;
-
   std::vector<T> bias;  // W1t . proj_b, added to every row
   if (proj_w) {
     gemm(false, false, H, d.Du, d.Dt, T(1), w1t, proj_w, T(0), work);  // M = W1t . Wp
@@ -137,49 +134,91 @@ int forward(const s4j_reward_decoder_args* args) {
   }
   const T* row_bias = d.Dz > 0 ? nullptr : (bias.empty() ? nullptr : bias.data());
 
+  const bool stats = sum != nullptr;
   const int nt = static_cast<int>(std::min<int64_t>(threads(), std::max<int64_t>(d.B, 1)));
-  std::vector<double> partial_sum(training ? nt * H : 0), partial_sq(training ? nt * H : 0);
-  // Pass 1: broadcast-add the task's z projection; batch statistics in training.
+  std::vector<double> partial_sum(stats ? nt * H : 0), partial_sq(stats ? nt * H : 0);
+  // Broadcast-add the task's z projection; batch statistics in training.
 #pragma omp parallel num_threads(nt)
   {
     const int id = omp_get_thread_num();
     int64_t b0, b1;
     block(d.B, id, nt, b0, b1);
-    double* sum = training ? partial_sum.data() + id * H : nullptr;
-    double* sq = training ? partial_sq.data() + id * H : nullptr;
+    double* ps = stats ? partial_sum.data() + id * H : nullptr;
+    double* pq = stats ? partial_sq.data() + id * H : nullptr;
     for (int64_t b = b0; b < b1; ++b) {
       for (int64_t i = b * d.N; i < (b + 1) * d.N; ++i) {
-        T* a = pre + i * H;
+        T* x = pre + i * H;
         const T* add = d.Dz > 0 ? zproj + b * H : row_bias;
         if (add) {
 #pragma omp simd
-          for (int64_t j = 0; j < H; ++j) a[j] += add[j];
+          for (int64_t j = 0; j < H; ++j) x[j] += add[j];
         }
-        if (training) {
+        if (stats) {
 #pragma omp simd
           for (int64_t j = 0; j < H; ++j) {
-            sum[j] += a[j];
-            sq[j] += double(a[j]) * a[j];
+            ps[j] += x[j];
+            pq[j] += double(x[j]) * x[j];
           }
         }
       }
     }
   }
+  if (stats) {
+    reduce_partials(partial_sum, nt, H, sum);
+    reduce_partials(partial_sq, nt, H, sq);
+  }
+}
+
+template <typename T>
+int forward(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const T *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t), *w1z = in<T>(a.w1z);
+  const T *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2), *b2 = in<T>(a.b2);
+  const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
+  T *running_mean = out<T>(a.running_mean), *running_var = out<T>(a.running_var);
+  T *r = out<T>(a.r), *pre = out<T>(a.pre), *zproj = out<T>(a.zproj), *work = out<T>(a.work);
+  T *mean = out<T>(a.mean), *invstd = out<T>(a.invstd);
+  const double momentum = a.momentum, eps = a.eps;
+  const int training = a.training;
+  const Dims d = dims(a);
+  if (int status = check("reward_decoder_forward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
+  if (!b2 || !r || !pre || !mean || !invstd || (d.Dz > 0 && !zproj))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: an output or workspace pointer is NULL");
+  if (proj_w ? (!proj_b || !work) : d.Du != d.Dt)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: a projection needs proj_b and work; without one Du must equal Dt");
+  if (!training && (!running_mean || !running_var))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
+  if (int status = check_stage("reward_decoder_forward", a)) return status;
+  const int64_t R = d.rows(), H = d.H;
+  if (R == 0 && a.stage == S4J_RD_WHOLE) return S4J_OK;
+
+  std::vector<double> sum(H, 0.0), sq(H, 0.0);  // training: per-feature sums of pre and pre^2
+  if (a.stage != S4J_RD_FROM_SUMS && R > 0)
+    layer_input(a, d, pre, training ? sum.data() : nullptr, training ? sq.data() : nullptr);
+  double* stats = static_cast<double*>(a.stats);
+  if (a.stage == S4J_RD_LOCAL_SUMS) {
+    std::copy(sum.begin(), sum.end(), stats);
+    std::copy(sq.begin(), sq.end(), stats + H);
+    return S4J_OK;
+  }
+  if (a.stage == S4J_RD_FROM_SUMS) {
+    std::copy(stats, stats + H, sum.begin());
+    std::copy(stats + H, stats + 2 * H, sq.begin());
+  }
+  const int64_t rows = a.stage == S4J_RD_FROM_SUMS ? a.batch_rows : R;  // the statistics' rows
 
   std::vector<T> scale(H);
   if (training) {
-    std::vector<double> sum(H), sq(H);
-    reduce_partials(partial_sum, nt, H, sum.data());
-    reduce_partials(partial_sq, nt, H, sq.data());
     for (int64_t j = 0; j < H; ++j) {
-      const double mu = sum[j] / R;
-      const double var = std::max(sq[j] / R - mu * mu, 0.0);
+      const double mu = sum[j] / rows;
+      const double var = std::max(sq[j] / rows - mu * mu, 0.0);
       mean[j] = T(mu);
       invstd[j] = T(1.0 / std::sqrt(var + eps));
       if (running_mean) running_mean[j] = T((1 - momentum) * running_mean[j] + momentum * mu);
       // The unbiased variance of one row is 0/0: PyTorch would store NaN; we keep the old value.
-      if (running_var && R > 1)
-        running_var[j] = T((1 - momentum) * running_var[j] + momentum * var * R / (R - 1));
+      if (running_var && rows > 1)
+        running_var[j] = T((1 - momentum) * running_var[j] + momentum * var * rows / (rows - 1));
     }
   } else {
     for (int64_t j = 0; j < H; ++j) {
@@ -188,8 +227,9 @@ int forward(const s4j_reward_decoder_args* args) {
     }
   }
   for (int64_t j = 0; j < H; ++j) scale[j] = gamma[j] * invstd[j];
+  if (R == 0) return S4J_OK;
 
-  // Pass 2: normalise, ReLU, output layer.
+  // Normalise, ReLU, output layer.
   const int nr = static_cast<int>(std::min<int64_t>(threads(), R));
 #pragma omp parallel num_threads(nr)
   {
@@ -200,33 +240,15 @@ int forward(const s4j_reward_decoder_args* args) {
   return S4J_OK;
 }
 
+// Pass A of backward: dW2, db2, dgamma, dbeta (sums over rows; each written when its pointer
+// is not NULL), recomputing h from pre; sums [2, H] gets (sum dx * xhat, sum dx) in double.
 template <typename T>
-int backward(const s4j_reward_decoder_args* args) {
-  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: args is NULL");
-  const s4j_reward_decoder_args& a = *args;
-  const T *dr = in<T>(a.dr), *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t);
-  const T *w1z = in<T>(a.w1z), *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2);
-  const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
-  const T *pre = in<T>(a.pre), *mean = in<T>(a.mean), *invstd = in<T>(a.invstd);
-  T *dt = out<T>(a.dt), *dz = out<T>(a.dz), *dw1t = out<T>(a.dw1t), *dw1z = out<T>(a.dw1z);
-  T *dgamma = out<T>(a.dgamma), *dbeta = out<T>(a.dbeta), *dw2 = out<T>(a.dw2), *db2 = out<T>(a.db2);
-  T *dproj_w = out<T>(a.dproj_w), *dproj_b = out<T>(a.dproj_b);
-  T *da = out<T>(a.da), *du = out<T>(a.du), *work = out<T>(a.work);
-  const int training = a.training;
-  const Dims d = dims(a);
-  if (int status = check("reward_decoder_backward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
-  const bool project = proj_w != nullptr;
-  if (!dr || !pre || !mean || !invstd || !da || ((d.Dz > 0 || project) && !du))
-    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: an input or workspace pointer is NULL");
-  if (project ? (!proj_b || !work) : d.Du != d.Dt)
-    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b and work; without one Du must equal Dt");
+void output_side_gradients(const s4j_reward_decoder_args& args, const Dims& d, const T* scale, double* sums) {
+  const T *dr = in<T>(args.dr), *w2 = in<T>(args.w2), *beta = in<T>(args.beta);
+  const T *pre = in<T>(args.pre), *mean = in<T>(args.mean), *invstd = in<T>(args.invstd);
+  T *dgamma = out<T>(args.dgamma), *dbeta = out<T>(args.dbeta), *dw2 = out<T>(args.dw2), *db2 = out<T>(args.db2);
   const int64_t R = d.rows(), H = d.H, O = d.O;
-
-  std::vector<T> scale(H);
-  for (int64_t j = 0; j < H; ++j) scale[j] = gamma[j] * invstd[j];
-
-  // Pass A: dW2, db2, dgamma, dbeta (sums over rows), recomputing h from pre. Sums run in
-  // float over blocks of kFlush rows (vectorised), then flush into double partials.
+  // Sums run in float over blocks of kFlush rows (vectorised), then flush into double partials.
   constexpr int64_t kFlush = 32;
   const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads(), R)));
   const int64_t width = O * H + O + 2 * H;  // dW2 | db2 | dgamma | dbeta
@@ -281,12 +303,53 @@ int backward(const s4j_reward_decoder_args* args) {
     if (dgamma) dgamma[j] = T(sum_gamma[j]);
     if (dbeta) dbeta[j] = T(sum_beta[j]);
   }
+  std::copy(sum_gamma, sum_gamma + 2 * H, sums);
+}
+
+template <typename T>
+int backward(const s4j_reward_decoder_args* args) {
+  if (!args) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: args is NULL");
+  const s4j_reward_decoder_args& a = *args;
+  const T *dr = in<T>(a.dr), *t = in<T>(a.t), *z = in<T>(a.z), *w1t = in<T>(a.w1t);
+  const T *w1z = in<T>(a.w1z), *gamma = in<T>(a.gamma), *beta = in<T>(a.beta), *w2 = in<T>(a.w2);
+  const T *proj_w = in<T>(a.proj_w), *proj_b = in<T>(a.proj_b);
+  const T *pre = in<T>(a.pre), *mean = in<T>(a.mean), *invstd = in<T>(a.invstd);
+  T *dt = out<T>(a.dt), *dz = out<T>(a.dz), *dw1t = out<T>(a.dw1t), *dw1z = out<T>(a.dw1z);
+  T *dproj_w = out<T>(a.dproj_w), *dproj_b = out<T>(a.dproj_b);
+  T *da = out<T>(a.da), *du = out<T>(a.du), *work = out<T>(a.work);
+  const int training = a.training;
+  const Dims d = dims(a);
+  if (int status = check("reward_decoder_backward", d, t, z, w1t, w1z, gamma, beta, w2)) return status;
+  const bool project = proj_w != nullptr;
+  if (!dr || !pre || !mean || !invstd || !da || ((d.Dz > 0 || project) && !du))
+    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: an input or workspace pointer is NULL");
+  if (project ? (!proj_b || !work) : d.Du != d.Dt)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b and work; without one Du must equal Dt");
+  if (int status = check_stage("reward_decoder_backward", a)) return status;
+  const int64_t R = d.rows(), H = d.H, O = d.O;
+
+  std::vector<T> scale(H);
+  for (int64_t j = 0; j < H; ++j) scale[j] = gamma[j] * invstd[j];
+  // sum over rows of dx * xhat and of dx (dx: the gradient at BN's output), the terms of BN's
+  // input gradient; this call's rows, or (stage 2) the whole batch's from stats.
+  std::vector<double> sums(2 * H, 0.0);
+  double* stats = static_cast<double*>(a.stats);
+  if (a.stage == S4J_RD_FROM_SUMS) {
+    std::copy(stats, stats + 2 * H, sums.begin());
+  } else {
+    output_side_gradients(a, d, scale.data(), sums.data());
+    if (a.stage == S4J_RD_LOCAL_SUMS) {
+      std::copy(sums.begin(), sums.end(), stats);
+      return S4J_OK;
+    }
+  }
+  const int64_t rows = a.stage == S4J_RD_FROM_SUMS ? a.batch_rows : R;  // the statistics' rows
 
   // Pass B: da = dL/dpre (through BN), du = per-task sum of da (z was broadcast).
   std::vector<T> c_beta(H), c_gamma(H);
   for (int64_t j = 0; j < H; ++j) {  // training: da = scale * (dx - mean(dx) - xhat * mean(dx * xhat))
-    c_beta[j] = training ? T(sum_beta[j] / R) : T(0);
-    c_gamma[j] = training ? T(sum_gamma[j] / R) : T(0);
+    c_gamma[j] = training ? T(sums[j] / rows) : T(0);
+    c_beta[j] = training ? T(sums[H + j] / rows) : T(0);
   }
   const int nb = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads(), d.B)));
 #pragma omp parallel num_threads(nb)

@@ -221,6 +221,8 @@ int s4j_reward_decoder_forward_f32_cuda(const s4j_reward_decoder_args* args) {
   const int64_t B = a.B, N = a.N, Dt = a.Dt, Du = a.Du, Dz = a.Dz, H = a.H, O = a.O;
   const bool project = proj_w != nullptr;
   if (int status = check_sizes("reward_decoder_forward", B, N, Dt, Du, Dz, H, O, project)) return status;
+  if (a.stage != S4J_RD_WHOLE)  // data-parallel reward models train on the CPU (RewardStep)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_forward: staged calls (synchronised batch norm) run on the CPU only");
   if (!training && (!running_mean || !running_var))
     return fail(S4J_E_ARGUMENT, "reward_decoder_forward: evaluation needs running statistics");
   if (project && (!proj_b || !work)) return fail(S4J_E_ARGUMENT, "reward_decoder_forward: a projection needs proj_b and work");
@@ -266,6 +268,8 @@ int s4j_reward_decoder_backward_f32_cuda(const s4j_reward_decoder_args* args) {
   const int64_t B = a.B, N = a.N, Dt = a.Dt, Du = a.Du, Dz = a.Dz, H = a.H, O = a.O;
   const bool project = proj_w != nullptr;
   if (int status = check_sizes("reward_decoder_backward", B, N, Dt, Du, Dz, H, O, project)) return status;
+  if (a.stage != S4J_RD_WHOLE)  // data-parallel reward models train on the CPU (RewardStep)
+    return fail(S4J_E_ARGUMENT, "reward_decoder_backward: staged calls (synchronised batch norm) run on the CPU only");
   if (project && (!proj_b || !work || !du)) return fail(S4J_E_ARGUMENT, "reward_decoder_backward: a projection needs proj_b, du and work");
   const int64_t R = B * N;
   const int blocks = int(std::max<int64_t>(1, ceil_div(R, kRowsPerBlock)));

@@ -12,8 +12,8 @@
   X(t) X(z) X(w1t) X(w1z) X(gamma) X(beta) X(w2) X(b2) X(proj_w) X(proj_b)                     \
   X(running_mean) X(running_var) X(r) X(pre) X(mean) X(invstd)                                 \
   X(dr) X(dt) X(dz) X(dw1t) X(dw1z) X(dgamma) X(dbeta) X(dw2) X(db2) X(dproj_w) X(dproj_b)     \
-  X(zproj) X(work) X(da) X(du)                                                                 \
-  X(B) X(N) X(Dt) X(Du) X(Dz) X(H) X(O)                                                        \
+  X(zproj) X(work) X(da) X(du) X(stats)                                                       \
+  X(B) X(N) X(Dt) X(Du) X(Dz) X(H) X(O) X(batch_rows) X(stage)                                \
   X(momentum) X(eps) X(training)
 
 namespace s4j {

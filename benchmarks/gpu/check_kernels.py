@@ -42,8 +42,8 @@ class RewardDecoderArgs(ctypes.Structure):
         "t", "z", "w1t", "w1z", "gamma", "beta", "w2", "b2", "proj_w", "proj_b",
         "running_mean", "running_var", "r", "pre", "mean", "invstd",
         "dr", "dt", "dz", "dw1t", "dw1z", "dgamma", "dbeta", "dw2", "db2", "dproj_w", "dproj_b",
-        "zproj", "work", "da", "du")]
-        + [(name, L64) for name in ("B", "N", "Dt", "Du", "Dz", "H", "O")]
+        "zproj", "work", "da", "du", "stats")]
+        + [(name, L64) for name in ("B", "N", "Dt", "Du", "Dz", "H", "O", "batch_rows", "stage")]
         + [("momentum", D), ("eps", D), ("training", ctypes.c_int32)])
 
 

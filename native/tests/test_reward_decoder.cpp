@@ -110,6 +110,7 @@ std::vector<T> cast(const std::vector<double>& v) {
 template <typename T>
 struct Result {
   std::vector<T> r, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, dpw, dpb;
+  std::vector<T> running_mean, running_var;  // after the forward
 };
 
 using Kernel = int (*)(const s4j_reward_decoder_args*);
@@ -139,6 +140,8 @@ Result<T> run_kernel(Kernel fwd, Kernel bwd, const Case& c, const Params& p, con
   a.B = c.B; a.N = c.N; a.Dt = c.Dt; a.Du = Du; a.Dz = c.Dz; a.H = c.H; a.O = c.O;
   int status = fwd(&a);
   EXPECT(status == 0, "forward status %d: %s", status, s4j_last_error());
+  out.running_mean = rmean;
+  out.running_var = rvar;
   out.dt.assign(R * Du, T(0));
   out.dpw.assign(c.Dt * c.Du, T(0));
   out.dpb.assign(c.Dt, T(0));
@@ -233,6 +236,98 @@ void check_case(const Case& c, unsigned seed) {
   }
 }
 
+// Synchronised batch norm: the B tasks split into two "processes" (tasks [0, B0) and [B0, B)),
+// each call in two stages around the sum of the two processes' stats, must give the whole
+// call's outputs, input gradients and running statistics, and weight gradients whose sum over
+// the processes is the whole call's: what SyncBatchNorm promises in data-parallel training.
+template <typename T>
+void check_synchronised(Kernel fwd, Kernel bwd, const Case& c, unsigned seed, double tolerance) {
+  std::mt19937_64 rng(seed);
+  Params p = make_params(c, rng);
+  const auto g = random_vector(rng, c.B * c.N * c.O, -1, 1);
+  const Result<T> whole = run_kernel<T>(fwd, bwd, c, p, g);
+  const int64_t Du = c.Du ? c.Du : c.Dt, H = c.H;
+  const int64_t B0 = c.B / 2, split[2][2] = {{0, B0}, {B0, c.B}};
+  auto slice = [](const std::vector<double>& v, int64_t from, int64_t to) { return std::vector<T>(v.begin() + from, v.begin() + to); };
+  struct Part {
+    std::vector<T> t, z, dr, r, pre, zproj, mean, invstd, da, du, work, dt, dz, dw1t, dw1z, dgamma, dbeta, dw2, db2, dpw, dpb;
+    std::vector<double> stats;
+    s4j_reward_decoder_args a{};
+  };
+  auto w1t = cast<T>(p.w1t), w1z = cast<T>(p.w1z), gamma = cast<T>(p.gamma), beta = cast<T>(p.beta);
+  auto w2 = cast<T>(p.w2), b2 = cast<T>(p.b2), pw = cast<T>(p.pw), pb = cast<T>(p.pb);
+  // Both processes start from the same running statistics and must end with the whole call's.
+  std::vector<T> rmean[2] = {cast<T>(p.rmean), cast<T>(p.rmean)}, rvar[2] = {cast<T>(p.rvar), cast<T>(p.rvar)};
+  Part parts[2];
+  for (int k = 0; k < 2; ++k) {
+    Part& q = parts[k];
+    const int64_t b = split[k][1] - split[k][0], R = b * c.N, first = split[k][0];
+    q.t = slice(p.t, first * c.N * Du, (first + b) * c.N * Du);
+    q.z = slice(p.z, first * c.Dz, (first + b) * c.Dz);
+    q.dr = slice(g, first * c.N * c.O, (first + b) * c.N * c.O);
+    q.r.assign(R * c.O, 0); q.pre.assign(R * H, 0); q.zproj.assign(std::max<int64_t>(b, 1) * H, 0);
+    q.mean.assign(H, 0); q.invstd.assign(H, 0); q.da.assign(std::max<int64_t>(R, 1) * H, 0); q.du.assign(std::max<int64_t>(b, 1) * H, 0);
+    q.work.assign(2 * H * Du, 0); q.dt.assign(R * Du, 0); q.dz.assign(b * c.Dz, 0); q.dw1t.assign(H * c.Dt, 0); q.dw1z.assign(H * c.Dz, 0);
+    q.dgamma.assign(H, 0); q.dbeta.assign(H, 0); q.dw2.assign(c.O * H, 0); q.db2.assign(c.O, 0);
+    q.dpw.assign(c.Dt * c.Du, 0); q.dpb.assign(c.Dt, 0); q.stats.assign(2 * H, 0);
+    s4j_reward_decoder_args& a = q.a;
+    a.t = q.t.data(); a.z = c.Dz ? q.z.data() : nullptr; a.w1t = w1t.data(); a.w1z = c.Dz ? w1z.data() : nullptr;
+    a.gamma = gamma.data(); a.beta = beta.data(); a.w2 = w2.data(); a.b2 = b2.data();
+    a.proj_w = c.Du ? pw.data() : nullptr; a.proj_b = c.Du ? pb.data() : nullptr;
+    a.running_mean = rmean[k].data(); a.running_var = rvar[k].data(); a.momentum = 0.1; a.eps = 1e-5; a.training = 1;
+    a.r = q.r.data(); a.pre = q.pre.data(); a.zproj = q.zproj.data(); a.work = q.work.data(); a.mean = q.mean.data(); a.invstd = q.invstd.data();
+    a.dr = q.dr.data(); a.dt = q.dt.data(); a.dz = c.Dz ? q.dz.data() : nullptr; a.dw1t = q.dw1t.data(); a.dw1z = c.Dz ? q.dw1z.data() : nullptr;
+    a.dgamma = q.dgamma.data(); a.dbeta = q.dbeta.data(); a.dw2 = q.dw2.data(); a.db2 = q.db2.data();
+    a.dproj_w = c.Du ? q.dpw.data() : nullptr; a.dproj_b = c.Du ? q.dpb.data() : nullptr; a.da = q.da.data(); a.du = q.du.data();
+    a.stats = q.stats.data(); a.batch_rows = c.B * c.N;
+    a.B = b; a.N = c.N; a.Dt = c.Dt; a.Du = Du; a.Dz = c.Dz; a.H = H; a.O = c.O;
+  }
+  // The "all-reduce": both processes' stats replaced by their sum.
+  auto all_reduce = [&]() {
+    for (int64_t j = 0; j < 2 * H; ++j) parts[0].stats[j] = parts[1].stats[j] = parts[0].stats[j] + parts[1].stats[j];
+  };
+  for (Kernel k : {fwd, bwd}) {
+    for (Part& q : parts) {
+      q.a.stage = S4J_RD_LOCAL_SUMS;
+      EXPECT(k(&q.a) == 0, "stage 1: %s", s4j_last_error());
+    }
+    all_reduce();
+    for (Part& q : parts) {
+      q.a.stage = S4J_RD_FROM_SUMS;
+      EXPECT(k(&q.a) == 0, "stage 2: %s", s4j_last_error());
+    }
+  }
+  auto joined = [&](std::vector<T> Part::*field) {
+    std::vector<T> v(parts[0].*field);
+    v.insert(v.end(), (parts[1].*field).begin(), (parts[1].*field).end());
+    return v;
+  };
+  auto summed = [&](std::vector<T> Part::*field) {
+    std::vector<T> v(parts[0].*field);
+    for (size_t i = 0; i < v.size(); ++i) v[i] += (parts[1].*field)[i];
+    return v;
+  };
+  std::printf("synchronised B=%lld as %lld + %lld, Du=%lld Dz=%lld\n", (long long)c.B, (long long)B0, (long long)(c.B - B0),
+              (long long)c.Du, (long long)c.Dz);
+  const std::vector<std::pair<const char*, double>> errors = {
+      {"r", max_rel_error(joined(&Part::r), whole.r, 1e-3)},
+      {"dt", max_rel_error(joined(&Part::dt), whole.dt, 1e-3)},
+      {"dz", max_rel_error(joined(&Part::dz), whole.dz, 1e-3)},
+      {"dw1t", max_rel_error(summed(&Part::dw1t), whole.dw1t, 1e-3)},
+      {"dw1z", max_rel_error(summed(&Part::dw1z), whole.dw1z, 1e-3)},
+      {"dgamma", max_rel_error(summed(&Part::dgamma), whole.dgamma, 1e-3)},
+      {"dbeta", max_rel_error(summed(&Part::dbeta), whole.dbeta, 1e-3)},
+      {"dw2", max_rel_error(summed(&Part::dw2), whole.dw2, 1e-3)},
+      {"db2", max_rel_error(summed(&Part::db2), whole.db2, 1e-3)},
+      {"dproj_w", max_rel_error(summed(&Part::dpw), whole.dpw, 1e-3)},
+      {"dproj_b", max_rel_error(summed(&Part::dpb), whole.dpb, 1e-2)},
+      {"running_mean (process 0)", max_rel_error(rmean[0], whole.running_mean, 1e-6)},
+      {"running_mean (process 1)", max_rel_error(rmean[1], whole.running_mean, 1e-6)},
+      {"running_var (process 0)", max_rel_error(rvar[0], whole.running_var, 1e-6)},
+      {"running_var (process 1)", max_rel_error(rvar[1], whole.running_var, 1e-6)}};
+  for (const auto& e : errors) EXPECT(e.second < tolerance, "synchronised %s vs the whole call: %g", e.first, e.second);
+}
+
 void check_errors() {
   float x = 0;
   s4j_reward_decoder_args a{};  // t NULL
@@ -248,12 +343,32 @@ void check_errors() {
   EXPECT(status == S4J_E_ARGUMENT, "H=0 must be refused, got %d", status);
   status = s4j_reward_decoder_backward_f64(nullptr);
   EXPECT(status == S4J_E_ARGUMENT, "a NULL descriptor must be refused, got %d", status);
+  // Staged calls: a training call with stats; stage 2 needs the batch's rows.
+  a.H = 1;
+  double stats[2] = {0, 0};
+  a.stage = 3;
+  a.stats = stats;
+  EXPECT(s4j_reward_decoder_forward_f32(&a) == S4J_E_ARGUMENT, "stage 3 must be refused");
+  a.stage = S4J_RD_FROM_SUMS;
+  EXPECT(s4j_reward_decoder_forward_f32(&a) == S4J_E_ARGUMENT && std::string(s4j_last_error()).find("batch_rows") != std::string::npos,
+         "stage 2 without batch_rows must be refused: %s", s4j_last_error());
+  a.stage = S4J_RD_LOCAL_SUMS;
+  a.stats = nullptr;
+  EXPECT(s4j_reward_decoder_forward_f32(&a) == S4J_E_ARGUMENT, "stage 1 without stats must be refused");
+  a.stats = stats;
+  a.training = 0;
+  float rm = 0, rv = 1;
+  a.running_mean = &rm; a.running_var = &rv;
+  EXPECT(s4j_reward_decoder_forward_f32(&a) == S4J_E_ARGUMENT, "a staged evaluation call must be refused");
+  a.training = 1;
+  EXPECT(s4j_reward_decoder_forward_f32(&a) == S4J_OK && stats[0] == 0.0 && stats[1] == 0.0, "stage 1 of one zero row: %s", s4j_last_error());
+  a.stage = S4J_RD_WHOLE;
 
   // The layout the bindings check theirs against: sizeof, then each field's offset in order.
   int64_t layout[64];
   const int count = s4j_reward_decoder_args_layout(layout, 64);
   EXPECT(count == s4j_reward_decoder_args_layout(nullptr, 0), "count without a buffer: %d", count);
-  EXPECT(count == 42 && layout[0] == int64_t(sizeof(s4j_reward_decoder_args)), "layout: %d entries, size %lld", count, (long long)layout[0]);
+  EXPECT(count == 45 && layout[0] == int64_t(sizeof(s4j_reward_decoder_args)), "layout: %d entries, size %lld", count, (long long)layout[0]);
   EXPECT(layout[1] == int64_t(offsetof(s4j_reward_decoder_args, t)) && layout[count - 1] == int64_t(offsetof(s4j_reward_decoder_args, training)),
          "first / last offsets %lld / %lld", (long long)layout[1], (long long)layout[count - 1]);
   const std::string names = s4j_reward_decoder_args_names();
@@ -274,6 +389,14 @@ int main() {
     check_case({3, 4, 5, 3, 6, 1, 1, 7}, 6);   // folded projection u [R, 7] -> t [R, 5]
     check_case({2, 6, 4, 0, 5, 2, 1, 3}, 7);   // projection, unconditioned, two outputs
     check_case({4, 3, 6, 5, 7, 1, 0, 4}, 8);   // projection, evaluation statistics
+  }
+  for (int threads : {1, 2}) {
+    s4j_set_num_threads(threads);
+    // double: the same sums in another order, 1e-12; float: float32 rounding of the parts' sums.
+    check_synchronised<double>(s4j_reward_decoder_forward_f64, s4j_reward_decoder_backward_f64, {5, 3, 4, 3, 6, 1, 1}, 11, 1e-12);
+    check_synchronised<double>(s4j_reward_decoder_forward_f64, s4j_reward_decoder_backward_f64, {4, 2, 5, 0, 7, 2, 1}, 12, 1e-12);
+    check_synchronised<double>(s4j_reward_decoder_forward_f64, s4j_reward_decoder_backward_f64, {3, 4, 5, 3, 6, 1, 1, 7}, 13, 1e-12);
+    check_synchronised<float>(s4j_reward_decoder_forward_f32, s4j_reward_decoder_backward_f32, {6, 4, 5, 3, 8, 1, 1, 7}, 14, 1e-4);
   }
   check_errors();
   if (failures) {

@@ -18,6 +18,14 @@
  * one R x H x Du product forward instead of two, and two backward instead of four. Without it
  * (proj_w NULL) the input is t itself and Du is Dt.
  *
+ * Synchronised batch norm (data parallel, PyTorch's SyncBatchNorm): the batch statistics can be
+ * those of a batch spread over several processes. A training call then runs in two stages
+ * around a sum the caller does across the processes: stage 1 writes this process's per-feature
+ * sums to `stats` and stops; the caller replaces them by their sum over the processes; stage 2
+ * reads those and finishes, with `batch_rows` the rows of the whole batch. Forward sums are
+ * (pre, pre^2), backward ones (dx * xhat, dx) where dx is the gradient at BN's output: the two
+ * terms BN's input gradient subtracts. Stage 0 is the whole call over this process's rows.
+ *
  * All the arguments of a call travel in one descriptor, s4j_reward_decoder_args, shared by
  * forward and backward (each reads the fields it needs and ignores the others: zero them). Its
  * buffers are untyped; the entry point's suffix gives their element type (f32: float, f64:
@@ -75,13 +83,22 @@ typedef struct s4j_reward_decoder_args {
   void* work;          /* fwd [H, Du], bwd [2, H, Du]; with a projection only */
   void* da;            /* bwd          [R, H] */
   void* du;            /* bwd          [B, H] when Dz > 0 or with a projection */
+  void* stats;         /* fwd, bwd in/out [2, H] double: the stages' per-feature sums (stages 1 and 2) */
   /* sizes */
   int64_t B, N, Dt, Du, Dz, H, O;
+  int64_t batch_rows;  /* fwd, bwd: rows the statistics are over in stage 2 (all processes') */
+  int64_t stage;       /* fwd, bwd: S4J_RD_WHOLE, S4J_RD_LOCAL_SUMS or S4J_RD_FROM_SUMS */
   /* batch norm settings */
   double momentum;     /* fwd: running statistics' update rate (training) */
   double eps;          /* fwd: added to the variance */
   int32_t training;    /* fwd, bwd: 1 = batch statistics, 0 = running statistics */
 } s4j_reward_decoder_args;
+
+/* Stages of a call (s4j_reward_decoder_args.stage). Stages 1 and 2 are training calls on the
+ * CPU, the same descriptor for both (stage 2 reads what stage 1 left in pre and the gradients). */
+#define S4J_RD_WHOLE 0      /* the whole call, statistics over this call's rows */
+#define S4J_RD_LOCAL_SUMS 1 /* up to the per-feature sums, written to stats */
+#define S4J_RD_FROM_SUMS 2  /* the rest, from the sums in stats over batch_rows rows */
 
 #define S4J_RD_DECLARE(SUFFIX)                                                  \
   int s4j_reward_decoder_forward_##SUFFIX(const s4j_reward_decoder_args* args);  \

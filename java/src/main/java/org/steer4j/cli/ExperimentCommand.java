@@ -42,7 +42,7 @@ final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the experiment in an existing run directory, with the run's own configs (CONFIG is not read; an override that would change the run is refused)")
   Path resume;
 
-  @Option(names = "--nproc", paramLabel = "N", description = "data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process at any N dividing runtime.micro_batches (reward models; 0: N, recorded) or dpo.gradient_accumulation (policies)")
+  @Option(names = "--nproc", paramLabel = "N", description = "data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process (reward models: BatchNorm synchronised across the ranks with runtime.micro_batches 1, the default; local to each of M micro-batches at any N dividing M; policies: at any N dividing dpo.gradient_accumulation)")
   int nproc = 1;
 
   @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = "data parallel: how long a rank waits for the others (rendezvous, each collective) before it fails (default 600, or STEER4J_DIST_TIMEOUT)")

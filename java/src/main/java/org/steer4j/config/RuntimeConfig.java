@@ -8,11 +8,14 @@ package org.steer4j.config;
  * @param device cpu or cuda
  * @param dtype float32, or bfloat16 for the matrix products of the big layers (CPU with
  *     AVX512-BF16 / AMX, or CUDA); parameters and optimiser state stay float32
- * @param microBatches reward models: each step's batch is split into this many micro-batches of
- *     tasks, each through the network on its own (BatchNorm normalises each by itself), their
- *     gradients summed weighted by tasks; data-parallel ranks run an equal share of them, so a
- *     run gives the same result at any world size that divides this number. 0 = one per rank of
- *     the run's first session, recorded in its config.yaml then (1 for a single process)
+ * @param microBatches reward models, M: how each step's batch of tasks meets BatchNorm. M = 1 (the
+ *     default): one BatchNorm batch, the whole batch; W data-parallel ranks each run 1/W of it
+ *     with the statistics synchronised across them (SyncBatchNorm), so the result is one
+ *     process's at any world size (to float rounding). M > 1: M micro-batches, each through the
+ *     network on its own (BatchNorm normalises each by itself: DDP's local BatchNorm), their
+ *     gradients summed weighted by tasks; ranks run M / W each, so the result is the same at any
+ *     world size W dividing M (bit for bit). 0 = one per rank of the run's first session,
+ *     recorded in its config.yaml then
  */
 public record RuntimeConfig(long seed, int threads, Device device, Precision dtype, int microBatches) {
   public RuntimeConfig {
@@ -21,7 +24,7 @@ public record RuntimeConfig(long seed, int threads, Device device, Precision dty
   }
 
   public static RuntimeConfig defaults() {
-    return new RuntimeConfig(0, 0, Device.CPU, Precision.FLOAT32, 0);
+    return new RuntimeConfig(0, 0, Device.CPU, Precision.FLOAT32, 1);
   }
 
   /** The micro-batches of a step; a run recorded with 0 (before data parallel existed) had one. */

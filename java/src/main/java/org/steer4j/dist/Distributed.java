@@ -245,6 +245,25 @@ public final class Distributed implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Items {@code 0..n-1} computed across the ranks and gathered on every rank, in item order: rank
+   * r computes the items i with i % W == r, each {@code width} doubles. A collective (every rank
+   * calls it with the same n and width); with one rank it is a loop. The caller reduces the items
+   * in index order, so a sharded sum is the one-process sum bit for bit.
+   */
+  public double[][] shard(int n, int width, java.util.function.IntFunction<double[]> compute) {
+    int w = env.worldSize(), r = env.rank(), rounds = (n + w - 1) / w;
+    double[] mine = new double[rounds * width];
+    for (int k = 0, i = r; i < n; ++k, i += w) {
+      double[] item = compute.apply(i);
+      if (item.length != width) throw new IllegalArgumentException("item " + i + " has " + item.length + " values, not " + width);
+      System.arraycopy(item, 0, mine, k * width, width);
+    }
+    double[][] byRank = allGather(mine), out = new double[n][];
+    for (int i = 0; i < n; ++i) out[i] = java.util.Arrays.copyOfRange(byRank[i % w], (i / w) * width, (i / w + 1) * width);
+    return out;
+  }
+
   /** Every rank's {@code value} (any length), by rank: two all-gathers, the lengths then the chars padded to the longest. */
   public String[] allGather(String value) {
     if (env.worldSize() == 1) return new String[] {value};

@@ -40,9 +40,10 @@ final class RewardDecoderArgs {
     R("r"), PRE("pre"), MEAN("mean"), INVSTD("invstd"),
     DR("dr"), GRAD_T("dt"), GRAD_Z("dz"), GRAD_W1T("dw1t"), GRAD_W1Z("dw1z"), GRAD_GAMMA("dgamma"),
     GRAD_BETA("dbeta"), GRAD_W2("dw2"), GRAD_B2("db2"), GRAD_PROJ_W("dproj_w"), GRAD_PROJ_B("dproj_b"),
-    ZPROJ("zproj"), WORK("work"), DA("da"), DU("du"),
+    ZPROJ("zproj"), WORK("work"), DA("da"), DU("du"), STATS("stats"),
     SIZE_B("B", Kind.SIZE), SIZE_N("N", Kind.SIZE), SIZE_DT("Dt", Kind.SIZE), SIZE_DU("Du", Kind.SIZE),
     SIZE_DZ("Dz", Kind.SIZE), SIZE_H("H", Kind.SIZE), SIZE_O("O", Kind.SIZE),
+    BATCH_ROWS("batch_rows", Kind.SIZE), STAGE("stage", Kind.SIZE),
     MOMENTUM("momentum", Kind.REAL), EPS("eps", Kind.REAL),
     TRAINING("training", Kind.FLAG);
 

@@ -19,11 +19,16 @@ import org.steer4j.kernels.KernelCall.Variant;
  */
 public final class RewardDecoderOp {
   private static final String OP = "reward_decoder";
+  /** The stages of a synchronised call: S4J_RD_LOCAL_SUMS, S4J_RD_FROM_SUMS (native/include/steer4j/reward_decoder.h). */
+  private static final long LOCAL_SUMS = 1, FROM_SUMS = 2;
 
   private RewardDecoderOp() {}
 
-  /** Output {@code r [B, N, O]} and what backward needs. */
-  public record Forward(Tensor r, Tensor pre, Tensor mean, Tensor invstd, boolean training) {}
+  /**
+   * Output {@code r [B, N, O]} and what backward needs; with synchronised BatchNorm, {@code sync}
+   * and the rows of the whole batch the statistics were over (else null and this call's rows).
+   */
+  public record Forward(Tensor r, Tensor pre, Tensor mean, Tensor invstd, boolean training, BatchNormSync sync, long batchRows) {}
 
   /**
    * Gradients; a field is null when it was not asked for (or, projW / projB, when there is no
@@ -40,6 +45,16 @@ public final class RewardDecoderOp {
    * the running statistics in place; evaluation uses the running statistics.
    */
   public static Forward forward(Tensor t, Tensor z, DecoderWeights w, boolean training) {
+    return forward(t, z, w, training, null);
+  }
+
+  /**
+   * The same; in training with {@code sync} (synchronised BatchNorm) the statistics are those of
+   * the rows of every process {@code sync} sums over: the op runs in two stages around one sum of
+   * 2H + 1 doubles (the per-feature sums of x and x^2, and the row count). Every process updates
+   * its running statistics to the same values. CPU only (native/include/steer4j/reward_decoder.h).
+   */
+  public static Forward forward(Tensor t, Tensor z, DecoderWeights w, boolean training, BatchNormSync sync) {
     if (t.dim() != 3) throw new IllegalArgumentException(OP + ": t must be [B, N, D], got dim " + t.dim());
     final long b = t.size(0), n = t.size(1), dt = w.targetWidth(), du = w.inputWidth(), dz = w.latentWidth();
     final long h = w.hidden(), o = w.outputs();
@@ -74,6 +89,22 @@ public final class RewardDecoderOp {
         .set(R, r).set(PRE, pre).set(MEAN, mean).set(INVSTD, invstd).set(ZPROJ, zproj).set(WORK, work)
         .real(MOMENTUM, w.momentum()).real(EPS, w.eps()).flag(TRAINING, training);
     sizes(args, b, n, dt, du, dz, h, o);
+    if (sync == null || !training) {
+      forwardCall(variant, args);
+      return new Forward(r, pre, mean, invstd, training, null, b * n);
+    }
+    Tensor stats = org.bytedeco.pytorch.global.torch.zeros(new long[] {2 * h + 1}, doubles(t));  // sums | row count
+    args.set(STATS, stats).size(STAGE, LOCAL_SUMS);
+    forwardCall(variant, args);
+    stats.select(0, 2 * h).fill_(new org.bytedeco.pytorch.Scalar((double) (b * n)));
+    sync.sumInPlace(stats);
+    long rows = Math.round(stats.select(0, 2 * h).item_double());
+    args.size(STAGE, FROM_SUMS).size(BATCH_ROWS, rows);
+    forwardCall(variant, args);
+    return new Forward(r, pre, mean, invstd, true, sync, rows);
+  }
+
+  private static void forwardCall(Variant variant, RewardDecoderArgs args) {
     int status =
         switch (variant) {
           case F32 -> NativeKernels.s4j_reward_decoder_forward_f32(args.address());
@@ -81,7 +112,20 @@ public final class RewardDecoderOp {
           case F32_CUDA -> NativeKernels.s4j_reward_decoder_forward_f32_cuda(args.address());
         };
     check(OP + " forward", status);
-    return new Forward(r, pre, mean, invstd, training);
+  }
+
+  private static void backwardCall(Variant variant, RewardDecoderArgs args) {
+    int status =
+        switch (variant) {
+          case F32 -> NativeKernels.s4j_reward_decoder_backward_f32(args.address());
+          case F64 -> NativeKernels.s4j_reward_decoder_backward_f64(args.address());
+          case F32_CUDA -> NativeKernels.s4j_reward_decoder_backward_f32_cuda(args.address());
+        };
+    check(OP + " backward", status);
+  }
+
+  private static org.bytedeco.pytorch.TensorOptions doubles(Tensor like) {
+    return new org.bytedeco.pytorch.TensorOptions(like.device()).dtype(new org.bytedeco.pytorch.ScalarTypeOptional(org.bytedeco.pytorch.global.torch.ScalarType.Double));
   }
 
   /**
@@ -126,13 +170,16 @@ public final class RewardDecoderOp {
         .set(GRAD_BETA, gbeta).set(GRAD_W2, gw2).set(GRAD_B2, gb2).set(GRAD_PROJ_W, gProjW).set(GRAD_PROJ_B, gProjB)
         .set(DA, da).set(DU, taskSums).set(WORK, work);
     sizes(args, b, n, dt, du, dz, h, o);
-    int status =
-        switch (variant) {
-          case F32 -> NativeKernels.s4j_reward_decoder_backward_f32(args.address());
-          case F64 -> NativeKernels.s4j_reward_decoder_backward_f64(args.address());
-          case F32_CUDA -> NativeKernels.s4j_reward_decoder_backward_f32_cuda(args.address());
-        };
-    check(OP + " backward", status);
+    if (f.sync() == null) {
+      backwardCall(variant, args);
+    } else {  // synchronised BatchNorm: the sums of dx * xhat and dx over every process's rows
+      Tensor stats = org.bytedeco.pytorch.global.torch.zeros(new long[] {2 * h}, doubles(t));
+      args.set(STATS, stats).size(STAGE, LOCAL_SUMS);
+      backwardCall(variant, args);
+      f.sync().sumInPlace(stats);
+      args.size(STAGE, FROM_SUMS).size(BATCH_ROWS, f.batchRows());
+      backwardCall(variant, args);
+    }
     return new Gradients(gt, gz, gw1t, gw1z, ggamma, gbeta, gw2, gb2, gProjW, gProjB);
   }
 

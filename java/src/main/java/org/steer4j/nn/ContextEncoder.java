@@ -73,6 +73,11 @@ public final class ContextEncoder extends Module {
 
   /** Latent parameters [B, H] (or [B, 2H]) for the context pairs of each of B tasks. */
   public Tensor forward(PairRows pairs) {
+    return forward(pairs, BatchSlice.whole(pairs.tasks()));
+  }
+
+  /** The same for the B tasks {@code slice} of a batch (its attention dropout is that slice of the batch's). */
+  public Tensor forward(PairRows pairs, BatchSlice slice) {
     long b = pairs.tasks(), c = pairs.pairs();
     Tensor aggregate;
     if (c == 0) {
@@ -81,7 +86,7 @@ public final class ContextEncoder extends Module {
       Tensor x = input.forward(pairs.chosenFeatures(), pairs.rejectedFeatures());
       if (innerOutput != null) x = innerOutput.forward(relu(x));
       x = x.view(b, c, hidden);
-      if (attention != null) x = attention.forward(x);
+      if (attention != null) x = attention.forward(x, slice);
       aggregate = aggregator == Aggregator.MEAN ? x.mean(1) : x.sum(1);
     }
     return outer.forward(aggregate);

@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
+import org.steer4j.kernels.BatchNormSync;
 import org.steer4j.kernels.DecoderWeights;
 import org.steer4j.kernels.EagerRewardDecoder;
 import org.steer4j.kernels.RewardDecoderOp;
@@ -30,6 +31,7 @@ public final class RewardDecoder extends Module {
 
   private final Tensor w1t, w1z, gamma, beta, w2, b2, runningMean, runningVar;
   private final boolean fused;
+  private BatchNormSync sync;
 
   public RewardDecoder(long targetWidth, long latentWidth, long hidden, long outputs, boolean fused, TensorOptions options) {
     super("RewardDecoder");
@@ -43,6 +45,14 @@ public final class RewardDecoder extends Module {
     runningMean = Params.buffer(this, "bn_running_mean", zeros(new long[] {hidden}, options));
     runningVar = Params.buffer(this, "bn_running_var", ones(new long[] {hidden}, options));
     this.fused = fused;
+  }
+
+  /**
+   * Synchronised BatchNorm while {@code sync} is set (null: off): training forwards normalise with
+   * the statistics of the batch spread over the processes {@code sync} sums over. Fused op only.
+   */
+  public void synchronise(BatchNormSync sync) {
+    this.sync = sync;
   }
 
   public DecoderWeights weights() {
@@ -72,10 +82,16 @@ public final class RewardDecoder extends Module {
 
   private Tensor run(Tensor t, Tensor z, DecoderWeights w, List<Tensor> inputs, Tape tape) {
     boolean training = is_training();
-    if (!fused) return EagerRewardDecoder.forward(t, z, w, training);
+    BatchNormSync synchronised = training ? sync : null;
+    if (!fused) {
+      if (synchronised != null) {
+        throw new IllegalStateException("synchronised BatchNorm runs in the fused reward decoder: set model.fused_decoder: true");
+      }
+      return EagerRewardDecoder.forward(t, z, w, training);
+    }
     boolean grad = Tape.anyRequiresGrad(inputs) && GradMode.is_enabled();
     Tensor td = t.detach(), zd = z == null ? null : z.detach();
-    RewardDecoderOp.Forward f = RewardDecoderOp.forward(td, zd, w, training);
+    RewardDecoderOp.Forward f = RewardDecoderOp.forward(td, zd, w, training, synchronised);
     if (!grad) return f.r();
     if (tape == null) throw new IllegalStateException("RewardDecoder: gradients needed but no Tape given");
     boolean inputGrads = t.requires_grad() || (z != null && z.requires_grad());

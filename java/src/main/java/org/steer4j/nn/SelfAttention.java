@@ -1,6 +1,5 @@
 package org.steer4j.nn;
 
-import static org.bytedeco.pytorch.global.torch.dropout;
 import static org.bytedeco.pytorch.global.torch.linear;
 import static org.bytedeco.pytorch.global.torch.matmul;
 import static org.bytedeco.pytorch.global.torch.softmax;
@@ -41,12 +40,17 @@ public final class SelfAttention extends Module {
 
   /** x [B, C, H] -> [B, C, H]. */
   public Tensor forward(Tensor x) {
+    return forward(x, BatchSlice.whole(x.size(0)));
+  }
+
+  /** The same for the B tasks {@code slice} of a batch: its dropout masks are that slice of the batch's. */
+  public Tensor forward(Tensor x, BatchSlice slice) {
     long b = x.size(0), c = x.size(1), h = x.size(2), d = h / heads;
     Tensor qkv = linear(x, inWeight, new TensorOptional(inBias)).view(b, c, 3, heads, d).permute(2, 0, 3, 1, 4);
     Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);  // [B, heads, C, d]
     Tensor scores = matmul(q, k.transpose(-2, -1)).mul(new org.bytedeco.pytorch.Scalar(1.0 / Math.sqrt(d)));
     Tensor weights = softmax(scores, -1);
-    if (is_training() && dropout > 0) weights = dropout(weights, dropout, true);
+    if (is_training() && dropout > 0) weights = slice.dropout(weights, dropout);
     Tensor context = matmul(weights, v).permute(0, 2, 1, 3).reshape(b, c, h);
     return out.forward(context);
   }

@@ -138,7 +138,7 @@ public final class DpoStep implements Step {
 
   @Override
   public Map<String, Double> validate() {
-    return validate(policy, validation, sequences, reference, config.dpo(), config.runtime().seed(), config.train().valBatches());
+    return validate(policy, validation, sequences, reference, config.dpo(), config.runtime().seed(), config.train().valBatches(), dist);
   }
 
   /** Sums of per-pair quantities over the batches of a step (or of a validation). */
@@ -146,11 +146,13 @@ public final class DpoStep implements Step {
     double loss, chosen, rejected, correct, unseenCorrect, context;
     long pairs, unseenPairs, batches;
 
+    static final int WIDTH = 9;
+
     double[] toArray() {
       return new double[] {loss, chosen, rejected, correct, unseenCorrect, context, pairs, unseenPairs, batches};
     }
 
-    /** The sums over every rank's totals, added in rank order (integers exactly: far below 2^53). */
+    /** The sums of totals (ranks', batches'), added in order (integers exactly: far below 2^53). */
     static Totals sum(double[][] ranks) {
       Totals t = new Totals();
       for (double[] r : ranks) {
@@ -259,20 +261,25 @@ public final class DpoStep implements Step {
     return DpoLoss.of(split[0], split[1], batch.referenceChosen(), batch.referenceRejected(), dpo.beta());
   }
 
-  /** Mean metrics over fixed validation batches, in evaluation mode. */
+  /**
+   * Mean metrics over fixed validation batches, in evaluation mode, sharded over the ranks of
+   * {@code dist} (a collective): every rank gets the metrics one process computes, bit for bit.
+   */
   static Map<String, Double> validate(Policy policy, TaskSampler sampler, PairSequences sequences, float[][] reference, DpoConfig dpo, long seed,
-      int batches) {
+      int batches, Distributed dist) {
     policy.train(false);
-    Totals totals = new Totals();
+    double[][] perBatch;
     try (NoGradGuard guard = new NoGradGuard()) {
-      for (int i = 0; i < batches; ++i) {
+      perBatch = dist.shard(batches, Totals.WIDTH, i -> {
         try (PointerScope scope = new PointerScope()) {
           Batch tasks = sampler.sample(Rng.derive(seed, "validation", i));
           PreferenceBatch batch = PreferenceBatch.of(tasks, PreferenceBatch.allTargets(tasks), sequences, reference, policy.model().device());
+          Totals totals = new Totals();
           totals.add(forward(policy, tasks, batch, dpo, null), batch, tasks);
+          return totals.toArray();
         }
-      }
+      });
     }
-    return totals.metrics();
+    return Totals.sum(perBatch).metrics();
   }
 }

@@ -275,7 +275,10 @@ public final class RewardExperiment {
   private String computeDescription() {
     int t = Native.threads();
     String threads = t + (t == 1 ? " thread" : " threads");
-    return dist.worldSize() == 1 ? threads : dist.worldSize() + " ranks x " + threads + " (runtime.micro_batches = " + config.runtime().microBatches() + ")";
+    if (dist.worldSize() == 1) return threads;
+    int micro = config.runtime().microBatchesOrOne();
+    return dist.worldSize() + " ranks x " + threads + (micro == 1 ? " (BatchNorm synchronised across the ranks)"
+        : " (runtime.micro_batches = " + micro + ", BatchNorm per micro-batch)");
   }
 
   static double medianStepMs(Path metrics) throws IOException {

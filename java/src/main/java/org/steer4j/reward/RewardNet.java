@@ -1,7 +1,6 @@
 package org.steer4j.reward;
 
 import static org.bytedeco.pytorch.global.torch.log;
-import static org.bytedeco.pytorch.global.torch.randn;
 import static org.bytedeco.pytorch.global.torch.softplus;
 
 import org.bytedeco.pytorch.Module;
@@ -10,7 +9,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.steer4j.reward.RewardModelConfig.Latent;
 import org.steer4j.data.Batch;
+import org.steer4j.kernels.BatchNormSync;
 import org.steer4j.kernels.Tape;
+import org.steer4j.nn.BatchSlice;
 import org.steer4j.nn.ContextEncoder;
 import org.steer4j.nn.Mlp;
 import org.steer4j.nn.RewardDecoder;
@@ -76,6 +77,15 @@ public final class RewardNet extends Module {
   /** The decoder's BatchNorm running statistics (mean, variance) and the momentum a training forward updates them with. */
   public record RunningStatistics(java.util.List<Tensor> buffers, double momentum) {}
 
+  /**
+   * Synchronised BatchNorm (PyTorch's SyncBatchNorm) for data-parallel training: while set, a
+   * training forward normalises with the statistics of the whole batch spread over the
+   * processes, {@code sync} summing them; null: each forward's own rows (BatchNorm1d).
+   */
+  public void synchroniseBatchNorm(BatchNormSync sync) {
+    decoder.synchronise(sync);
+  }
+
   public RunningStatistics runningStatistics() {
     org.steer4j.kernels.DecoderWeights w = decoder.weights();
     return new RunningStatistics(java.util.List.of(w.runningMean(), w.runningVar()), w.momentum());
@@ -88,6 +98,16 @@ public final class RewardNet extends Module {
   public record Output(Tensor logp, Tensor kl) {}
 
   public Output forward(Batch batch, Tape tape) {
+    return forward(batch, BatchSlice.whole(batch.tasks()), tape);
+  }
+
+  /**
+   * The same for a batch that is the tasks {@code slice} of a step's batch (a micro-batch, or a
+   * data-parallel rank's share): its latent noise and dropout are that slice of the whole batch's
+   * draws, so the slices together compute what one forward over the whole batch does (BatchNorm
+   * aside: see {@link #synchroniseBatchNorm}).
+   */
+  public Output forward(Batch batch, BatchSlice slice, Tape tape) {
     Tensor targets = batch.targets();                          // [B, T, 2, D]
     long b = targets.size(0), t = targets.size(1);
     // The fused decoder folds the target encoder's output layer into its own first layer (no
@@ -98,16 +118,16 @@ public final class RewardNet extends Module {
     Tensor z = null, kl = null;
     long samples = 1;
     if (contextEncoder != null) {
-      Tensor params = contextEncoder.forward(batch.contextRows());
+      Tensor params = contextEncoder.forward(batch.contextRows(), slice);
       if (config.latent() == Latent.DETERMINISTIC) {
         z = params;
       } else {
         Tensor[] q = meanStd(params);
         if (is_training()) {
           samples = config.latentSamples();
-          Tensor eps = randn(new long[] {samples, b, config.hidden()}, new TensorOptions(q[0].scalar_type()));
+          Tensor eps = slice.randn(new long[] {samples, b, config.hidden()}, 1, new TensorOptions(q[0].scalar_type()));
           z = q[0].unsqueeze(0).add(q[1].unsqueeze(0).mul(eps)).reshape(samples * b, config.hidden());
-          Tensor[] qt = meanStd(contextEncoder.forward(batch.targetRows()));
+          Tensor[] qt = meanStd(contextEncoder.forward(batch.targetRows(), slice));
           kl = klNormal(qt[0], qt[1], q[0], q[1]);
         } else {
           z = q[0];

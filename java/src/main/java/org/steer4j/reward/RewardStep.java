@@ -20,6 +20,7 @@ import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
 import org.steer4j.dist.Distributed;
 import org.steer4j.kernels.Tape;
+import org.steer4j.nn.BatchSlice;
 import org.steer4j.nn.Weights;
 import org.steer4j.runtime.Rng;
 import org.steer4j.train.FusedAdam;
@@ -66,22 +67,27 @@ public final class RewardStep implements Step {
   }
 
   /**
-   * The same as one rank of a data-parallel job: it runs {@code micro_batches / W} of each
-   * step's micro-batches and its optimizer sums the gradients over the ranks.
+   * The same as one rank of a data-parallel job. With {@code runtime.micro_batches} M = 1 and W >
+   * 1 ranks, each rank runs 1/W of every batch and BatchNorm is synchronised across them
+   * (SyncBatchNorm): the run computes what one process does on the whole batch. With M a multiple
+   * of W, each rank runs M / W micro-batches, each normalised by itself (DDP's local BatchNorm):
+   * the run computes what one process running the M micro-batches does. Either way the optimizer
+   * sums the gradients over the ranks.
    */
   public static RewardStep create(RewardConfig config, RewardData data, Distributed dist) {
-    int micro = config.runtime().microBatchesOrOne();
-    if (micro % dist.worldSize() != 0) {
-      throw new IllegalArgumentException("runtime.micro_batches = " + micro + " can't be shared by " + dist.worldSize()
-          + " ranks: run with a world size that divides it (this run's results depend on it, not on the world size)");
+    int micro = config.runtime().microBatchesOrOne(), world = dist.worldSize();
+    if (micro != 1 && micro % world != 0) {
+      throw new IllegalArgumentException("runtime.micro_batches = " + micro + " can't be shared by " + world
+          + " ranks: run with a world size that divides it, or with micro_batches 1 (BatchNorm synchronised across the ranks)");
     }
-    if (micro > config.sampler().batchSize()) {
-      throw new IllegalArgumentException("runtime.micro_batches = " + micro + " exceeds sampler.batch_size = " + config.sampler().batchSize()
-          + " (every micro-batch needs a task)");
+    if (Math.max(micro, world) > config.sampler().batchSize()) {
+      throw new IllegalArgumentException((micro > 1 ? "runtime.micro_batches = " + micro : world + " ranks") + " exceed sampler.batch_size = "
+          + config.sampler().batchSize() + " (every micro-batch and every rank needs a task)");
     }
-    if (config.runtime().device() != RuntimeConfig.Device.CPU) {
-      // At D = 4096 a step is ~0.1 s on 2 CPU cores; the GPU build is for embedding and policies.
-      throw new IllegalArgumentException("runtime.device: reward models train on the CPU (set runtime.device=cpu)");
+    boolean synchronised = micro == 1 && world > 1;
+    if (synchronised && !config.model().fusedDecoder()) {
+      throw new IllegalArgumentException("runtime.micro_batches = 1 on " + world + " ranks synchronises BatchNorm, which runs in the fused"
+          + " reward decoder: set model.fused_decoder: true, or runtime.micro_batches to a multiple of " + world);
     }
     RewardNet net = RewardNetFactory.create(config, data.pairs().width());
     Tensor pairs = data.pairs().stacked();
@@ -91,6 +97,7 @@ public final class RewardStep implements Step {
     ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(),
         data.provenance("reward_experiment", config.runtime().seed()));
     FusedAdam optimizer = FusedAdam.of(Weights.parameters(net), config.train()).reduceGradients(dist);
+    if (synchronised) net.synchroniseBatchNorm(sums -> dist.allReduce(List.of(sums), Distributed.Reduction.SUM));
     return new RewardStep(net, optimizer, sampler, validation, config, card, dist, micro);
   }
 
@@ -115,11 +122,11 @@ public final class RewardStep implements Step {
   /**
    * Runs one step; returns its metrics (loss, nll, kl, accuracy, unseen_accuracy, context,
    * step_ms; comm_ms when data parallel). The batch of B tasks is drawn whole (on every rank: the
-   * same {@code rng}) and split into {@code runtime.micro_batches} consecutive slices of tasks;
-   * this rank runs its share of them, each with its own forward (BatchNorm statistics of that
-   * slice), its loss weighted by its share of the B tasks, and its own LibTorch seed, so the
-   * summed gradients and the task-weighted metrics are those of one process running every
-   * slice, whatever the world size.
+   * same {@code rng}) and split into P consecutive slices of tasks: the M micro-batches, or with
+   * synchronised BatchNorm the W ranks' shares. This rank runs its share of the slices, each with
+   * its own forward, its loss weighted by its share of the B tasks, and the step's random draws
+   * sliced ({@link BatchSlice}), so the summed gradients and the task-weighted metrics are those
+   * of one process, whatever the world size.
    */
   @Override
   public Map<String, Double> run(Rng rng) {
@@ -128,22 +135,23 @@ public final class RewardStep implements Step {
     long seed = rng.nextLong();  // dropout and latent noise of this step
     net.train(true);
     optimizer.zeroGrad();
-    int b = batch.tasks(), micro = microBatches, per = micro / dist.worldSize(), first = dist.rank() * per;
-    RewardNet.RunningStatistics bn = dist.worldSize() > 1 ? net.runningStatistics() : null;
+    int world = dist.worldSize(), b = batch.tasks();
+    int slices = microBatches == 1 ? world : microBatches, per = slices / world, first = dist.rank() * per;
+    RewardNet.RunningStatistics bn = world > 1 && microBatches > 1 ? net.runningStatistics() : null;
     List<Tensor> before = bn == null ? null : bn.buffers().stream().map(t -> t.to(ScalarType.Double).clone()).toList();
     double[] sums = new double[LOSS_PARTS];
     boolean kl = false;
     List<Tensor> accumulated = null;
     for (int j = first; j < first + per; ++j) {
       try (PointerScope scope = new PointerScope()) {
-        int from = (int) ((long) b * j / micro), to = (int) ((long) b * (j + 1) / micro);
+        int from = (int) ((long) b * j / slices), to = (int) ((long) b * (j + 1) / slices);
         Batch slice = batch.tasks(from, to);
-        manual_seed(micro == 1 ? seed : Rng.derive(seed, "micro_batch", j).nextLong());
+        manual_seed(seed);  // every slice draws the whole batch's noise and keeps its part
         Tape tape = new Tape();
-        RewardNet.Output out = net.forward(slice, tape);
+        RewardNet.Output out = net.forward(slice, new BatchSlice(from, to - from, b), tape);
         RewardLoss.Parts parts = RewardLoss.of(out, slice.choices(), config.model().betaKl());
-        double w = micro == 1 ? 1.0 : (double) (to - from) / b;
-        tape.backward(micro == 1 ? parts.loss() : parts.loss().mul(new Scalar(w)));
+        double w = slices == 1 ? 1.0 : (double) (to - from) / b;
+        tape.backward(slices == 1 ? parts.loss() : parts.loss().mul(new Scalar(w)));
         sums[0] += w * parts.loss().item_double();
         sums[1] += w * parts.nll().item_double();
         if (parts.kl() != null) {
@@ -166,8 +174,8 @@ public final class RewardStep implements Step {
     }
     long communication = dist.communicationNanos();
     optimizer.step();  // sums the gradients over the ranks first
-    if (bn != null) {
-      mergeRunningStatistics(bn, before, per);
+    if (bn != null) mergeRunningStatistics(bn, before, per);
+    if (world > 1) {
       double[][] all = dist.allGather(sums);
       sums = new double[LOSS_PARTS];
       for (double[] rank : all) for (int i = 0; i < LOSS_PARTS; ++i) sums[i] += rank[i];
@@ -180,10 +188,9 @@ public final class RewardStep implements Step {
     if (sums[5] > 0) m.put("unseen_accuracy", sums[4] / sums[5]);
     m.put("context", (double) batch.contextCount());
     m.put("step_ms", (System.nanoTime() - started) / 1e6);
-    if (dist.worldSize() > 1) m.put("comm_ms", (dist.communicationNanos() - communication) / 1e6);
+    if (world > 1) m.put("comm_ms", (dist.communicationNanos() - communication) / 1e6);
     return m;
   }
-
 
   private static final int LOSS_PARTS = 6;  // loss, nll, kl, accuracy, unseen accuracy, weight of the unseen accuracy
 
@@ -211,28 +218,36 @@ public final class RewardStep implements Step {
     }
   }
 
-  /** Mean loss and accuracy over the fixed validation batches, in evaluation mode. */
+  /**
+   * Mean loss and accuracy over the fixed validation batches, in evaluation mode; data parallel,
+   * the batches are sharded over the ranks and every rank gets one process's numbers bit for bit.
+   */
   @Override
   public Map<String, Double> validate() {
     net.eval();
-    double loss = 0, accuracy = 0, unseen = 0;
-    int unseenCount = 0, n = config.train().valBatches();
+    int n = config.train().valBatches();
+    double[][] perBatch;  // nll, accuracy, unseen accuracy (NaN: every target is a context pair)
     try (NoGradGuard guard = new NoGradGuard()) {
-      for (int i = 0; i < n; ++i) {
+      perBatch = dist.shard(n, 3, i -> {
         try (PointerScope scope = new PointerScope()) {
           Batch batch = validation.sample(Rng.derive(config.runtime().seed(), "validation", i));
           RewardNet.Output out = net.forward(batch, null);
-          loss += RewardLoss.of(out, batch.choices(), 0).nll().item_double();
           Accuracy acc = accuracy(out.logp(), batch);
-          accuracy += acc.all();
-          if (!Double.isNaN(acc.unseen())) {
-            unseen += acc.unseen();
-            ++unseenCount;
-          }
+          return new double[] {RewardLoss.of(out, batch.choices(), 0).nll().item_double(), acc.all(), acc.unseen()};
         }
-      }
+      });
     }
     net.train(true);
+    double loss = 0, accuracy = 0, unseen = 0;
+    int unseenCount = 0;
+    for (double[] v : perBatch) {
+      loss += v[0];
+      accuracy += v[1];
+      if (!Double.isNaN(v[2])) {
+        unseen += v[2];
+        ++unseenCount;
+      }
+    }
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", loss / n);
     m.put("accuracy", accuracy / n);

@@ -24,7 +24,7 @@ public final class Native {
   private static volatile int threads = -1;
 
   /** The native ABI version this Java code was written against (native/internal.h). */
-  static final int ABI_VERSION = 4;
+  static final int ABI_VERSION = 5;
 
   private Native() {}
 

@@ -21,9 +21,9 @@ import org.steer4j.runtime.Rng;
  * <p>Step {@code k} draws all its randomness from {@code Rng.derive(seed, stream, k)}, so a run
  * resumed from a checkpoint repeats the uninterrupted one bit for bit (fixed thread count).
  *
- * <p>Data parallel ({@link #distributed}): every rank runs the loop over the same steps; rank 0
- * alone keeps checkpoints, validates and tells listeners (the others get no checkpoint folder
- * and no listeners). When training starts, every rank takes rank 0's model, optimizer state and
+ * <p>Data parallel ({@link #distributed}): every rank runs the loop over the same steps and
+ * validates (the step shards the validation batches); rank 0 alone keeps checkpoints and tells
+ * listeners (the others get no checkpoint folder and no listeners). When training starts, every rank takes rank 0's model, optimizer state and
  * step (it resumed from {@code checkpoints/last}, or initialised), so a run may resume at another
  * world size. The step itself splits each batch over the ranks and sums the gradients.
  */
@@ -115,7 +115,7 @@ public final class Loop {
       }
       KillSwitch.at("after-step", k);  // crash tests: the update is made, nothing of step k is written yet
       for (TrainingListener l : listeners) l.onStep(k, metrics);
-      if ((k % settings.valEvery() == 0 || k == total) && distributed.isMain()) {
+      if (k % settings.valEvery() == 0 || k == total) {
         Map<String, Double> v = step.validate();
         if (v != null) {
           boolean best = v.get("loss") < state.bestValLoss();

@@ -23,7 +23,8 @@ public interface Step {
   /**
    * Metrics of a validation pass (at least {@code loss}; lower is better), on batches that are
    * the same at every validation, in evaluation mode; {@code null} when the method has no
-   * validation (then no best checkpoint is kept).
+   * validation (then no best checkpoint is kept). Data parallel: called on every rank at the same
+   * steps (a collective); the step shards its batches and returns the same metrics on every rank.
    */
   default Map<String, Double> validate() {
     return null;

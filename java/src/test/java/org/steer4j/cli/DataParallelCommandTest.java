@@ -14,7 +14,8 @@ import org.steer4j.run.MetricsLog;
 /**
  * {@code steer4j experiment --nproc 2}: two ranks (child JVMs with the torchrun variables) train
  * NP-BTL together; rank 0 alone writes the run (every step once in metrics.jsonl, with its
- * all-reduce time), records the micro-batches the result depends on, and evaluates.
+ * all-reduce time), records how its batches meet BatchNorm (synchronised across the ranks by
+ * default), and evaluates.
  */
 class DataParallelCommandTest {
   @TempDir Path dir;
@@ -26,12 +27,12 @@ class DataParallelCommandTest {
         "models=[nppl.yaml]", "model_overrides=[train.steps=4, train.val_every=2, train.checkpoint_every=2, sampler.batch_size=4, model.hidden=32]");
     assertEquals(0, r.code(), r.err());
     Path run = CrashResumeTest.runDir(dir);
-    assertTrue(Files.readString(run.resolve("config.yaml")).contains("micro_batches: 2"), "the run records the split of its batches");
+    assertTrue(Files.readString(run.resolve("config.yaml")).contains("micro_batches: 1"), "the run records how its batches meet BatchNorm");
     List<ObjectNode> train = MetricsLog.read(run.resolve("models/np-btl/metrics.jsonl")).stream()
         .filter(m -> m.path("split").asText().equals("train")).toList();
     assertEquals(List.of(1L, 2L, 3L, 4L), train.stream().map(m -> m.get("step").asLong()).toList());
     assertTrue(train.stream().allMatch(m -> m.has("comm_ms")), train.toString());
-    assertTrue(Files.readString(run.resolve("run.log")).contains("2 ranks x 1 thread"), Files.readString(run.resolve("run.log")));
+    assertTrue(Files.readString(run.resolve("run.log")).contains("2 ranks x 1 thread (BatchNorm synchronised across the ranks)"), Files.readString(run.resolve("run.log")));
     assertTrue(Files.readAllLines(run.resolve("results.csv")).size() > 1);
     assertTrue(Files.exists(run.resolve("models/np-btl/checkpoints/last/optimizer.safetensors")));
   }
