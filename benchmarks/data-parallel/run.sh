@@ -2,7 +2,8 @@
 # Data-parallel reward training on this machine: NP-BTL steps per second for one process with
 # all the threads against N processes (--nproc) with threads / N each, on the same global batch
 # (B = 64 tasks, T = 20, C = 10), at the synthetic shape (D = 1) and the UltraFeedback shape
-# (D = 4096, random features), and the all-reduce time per step (metrics.jsonl's comm_ms).
+# (D = 4096, random features), with BatchNorm synchronised across the processes (the default) and
+# local to 2 micro-batches, and the all-reduce time per step (metrics.jsonl's comm_ms).
 #   benchmarks/data-parallel/run.sh [threads=2] [steps=120]
 # Needs the built jar (mvn -B package -DskipTests). Medians over the steps after the 10th.
 set -euo pipefail
@@ -38,7 +39,8 @@ run() {  # shape, label, extra args...
 for shape in synthetic uf; do
   run "$shape" "1 process x $threads threads, 1 micro-batch" runtime.micro_batches=1
   run "$shape" "1 process x $threads threads, 2 micro-batches" runtime.micro_batches=2
-  run "$shape" "2 processes x $((threads / 2 > 0 ? threads / 2 : 1)) threads (--nproc 2)" --nproc 2
+  run "$shape" "2 processes x $((threads / 2 > 0 ? threads / 2 : 1)), synchronised BatchNorm" --nproc 2
+  run "$shape" "2 processes x $((threads / 2 > 0 ? threads / 2 : 1)), 2 micro-batches" --nproc 2 runtime.micro_batches=2
 done
 # the all-reduce alone, 2 ranks x 1 thread
 for shape in synthetic uf; do

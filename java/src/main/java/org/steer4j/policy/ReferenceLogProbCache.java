@@ -1,5 +1,6 @@
 package org.steer4j.policy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -8,6 +9,7 @@ import java.util.function.LongConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.dist.Distributed;
 import org.steer4j.io.TensorCache;
 import org.steer4j.llm.DecoderLm;
 import org.steer4j.runtime.Fingerprint;
@@ -43,11 +45,31 @@ public final class ReferenceLogProbCache {
 
   /** The table for {@code key}: read from disk, or computed with {@code model}'s base weights and stored. */
   public float[][] get(String key, DecoderLm model, PairSequences data, int batchSize, DpoConfig.LogProb impl, LongConsumer progress) {
-    Map<String, Tensor> t = cache.get(KIND, key,
-        Provenance.of("reference_logps", 0, "reference log-probs [rows, 2] of " + data.rows() + " pairs under " + model.config())
-            .withInput("base_weights_tokens_tokenizer", key),
-        () -> Map.of("logps", compute(model, data, batchSize, impl, progress)));
-    Tensor logps = t.get("logps");
+    return get(key, model, data, batchSize, impl, progress, Distributed.single());
+  }
+
+  /**
+   * The same on every rank of {@code dist} (a collective): the table is read when rank 0 finds it
+   * stored, else computed sharded over the ranks ({@link #compute(DecoderLm, PairSequences, int,
+   * DpoConfig.LogProb, LongConsumer, Distributed)}) and stored by rank 0 alone. The cache must be
+   * on storage every rank sees.
+   */
+  public float[][] get(String key, DecoderLm model, PairSequences data, int batchSize, DpoConfig.LogProb impl, LongConsumer progress,
+      Distributed dist) {
+    // Decided once, by rank 0's view, before anyone writes: every rank then reads, or every rank
+    // takes part in the sharded computation.
+    boolean stored = Files.isRegularFile(cache.file(KIND, key));
+    if (dist.worldSize() > 1) stored = dist.allGather(new double[] {stored ? 1 : 0})[0][0] == 1;
+    Tensor computed = stored ? null : compute(model, data, batchSize, impl, progress, dist);
+    Tensor logps;
+    if (computed != null && !dist.isMain()) {
+      logps = computed;  // rank 0 stores it
+    } else {
+      logps = cache.get(KIND, key,
+          Provenance.of("reference_logps", 0, "reference log-probs [rows, 2] of " + data.rows() + " pairs under " + model.config())
+              .withInput("base_weights_tokens_tokenizer", key),
+          () -> Map.of("logps", computed != null ? computed : compute(model, data, batchSize, impl, progress))).get("logps");
+    }
     if (logps.dim() != 2 || logps.size(0) != data.rows() || logps.size(1) != 2) {
       throw new IllegalStateException(cache.file(KIND, key) + ": holds " + Arrays.toString(logps.sizes().vec().get()) + ", expected [" + data.rows() + ", 2]");
     }
@@ -59,24 +81,46 @@ public final class ReferenceLogProbCache {
    * forward, the base model with adapters and FiLM off.
    */
   public static Tensor compute(DecoderLm model, PairSequences data, int batchSize, DpoConfig.LogProb impl, LongConsumer progress) {
+    return compute(model, data, batchSize, impl, progress, Distributed.single());
+  }
+
+  /**
+   * The same sharded over the ranks of {@code dist} (a collective): the batches are those one
+   * process forms, rank r runs those with index i % W == r, and the values are all-gathered, so
+   * every rank gets one process's table (bit for bit at the same threads per process).
+   * {@code progress} counts this rank's sequences.
+   */
+  public static Tensor compute(DecoderLm model, PairSequences data, int batchSize, DpoConfig.LogProb impl, LongConsumer progress,
+      Distributed dist) {
     int n = data.rows();
     Integer[] order = new Integer[2 * n];
     for (int i = 0; i < order.length; ++i) order[i] = i;
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> data.length(i / 2, i % 2)).reversed());
-    float[] flat = new float[2 * n];  // row-major [rows, 2]
-    for (int start = 0; start < order.length; start += batchSize) {
-      int count = Math.min(batchSize, order.length - start);
+    int batches = (order.length + batchSize - 1) / batchSize;
+    long[] done = {0};
+    double[][] perBatch = dist.shard(batches, batchSize, b -> {
+      int start = b * batchSize, count = Math.min(batchSize, order.length - start);
       int[] rows = new int[count], options = new int[count];
       for (int k = 0; k < count; ++k) {
         rows[k] = order[start + k] / 2;
         options[k] = order[start + k] % 2;
       }
+      double[] out = new double[batchSize];  // zero-padded after count
       try (PointerScope scope = new PointerScope()) {
         float[] values = new float[count];
         Policy.referenceLogProbs(model, data.batch(rows, options, model.device()), impl).to(ScalarType.Float).cpu().contiguous().data_ptr_float().get(values);
-        for (int k = 0; k < count; ++k) flat[2 * rows[k] + options[k]] = values[k];
+        for (int k = 0; k < count; ++k) out[k] = values[k];
       }
-      if (progress != null) progress.accept(start + count);
+      done[0] += count;
+      if (progress != null) progress.accept(done[0]);
+      return out;
+    });
+    float[] flat = new float[2 * n];  // row-major [rows, 2]
+    for (int b = 0; b < batches; ++b) {
+      for (int k = 0; k < batchSize && b * batchSize + k < order.length; ++k) {
+        int i = order[b * batchSize + k];
+        flat[2 * (i / 2) + i % 2] = (float) perBatch[b][k];  // a float carried in a double: exact
+      }
     }
     return org.bytedeco.pytorch.global.torch.tensor(flat).view(n, 2);
   }

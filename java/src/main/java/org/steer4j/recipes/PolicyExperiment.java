@@ -51,8 +51,9 @@ import org.steer4j.train.Listeners;
  * Rerunning on the same directory ({@code --resume}) continues unfinished training.
  *
  * <p>Data parallel ({@link #distributed}): rank 0 does everything above; every other rank waits
- * for rank 0's data and reference log-probs (then reads them from the caches rank 0 filled), and
- * trains its share of each policy's micro-batches when rank 0 starts that policy (it waits,
+ * for rank 0's base model and data (then reads them from the caches rank 0 filled), computes its
+ * share of the reference log-probs with the others (a missing table is sharded by batch and
+ * stored by rank 0), and trains its share of each policy's micro-batches when rank 0 starts that policy (it waits,
  * however long, while rank 0 evaluates the previous one), writing nothing.
  */
 public final class PolicyExperiment {
@@ -149,8 +150,8 @@ public final class PolicyExperiment {
       TensorCache features = new TensorCache(cacheDir.resolve("embeddings"));
       PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log);
       log.info("data: %s", data.description());
-      float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);
-      dist.publish(DATA_READY, "");  // the base model, the features and the reference log-probs are cached now
+      dist.publish(DATA_READY, "");  // the base model and the features are cached now
+      float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);  // sharded over the ranks
 
       List<AccuracyRow> accuracy = new ArrayList<>();
       List<GenerationEvaluator.Row> generation = new ArrayList<>();
@@ -218,9 +219,9 @@ public final class PolicyExperiment {
   }
 
   /**
-   * Rank r > 0: once rank 0 has the base model, data and reference log-probs in their caches,
-   * loads them, and trains its share of each policy's steps when rank 0 starts it (no
-   * checkpoints, metrics or files: rank 0 writes those), then leaves the job.
+   * Rank r > 0: once rank 0 has the base model and data in their caches, loads them, computes its
+   * share of the reference log-probs with the others, and trains its share of each policy's steps
+   * when rank 0 starts it (no checkpoints, metrics or files: rank 0 writes those), then leaves.
    */
   private void trainAsRank(List<PolicyConfig> models) throws IOException {
     dist.await(DATA_READY);
@@ -273,11 +274,11 @@ public final class PolicyExperiment {
     long t0 = System.nanoTime();
     if (!dpo.referenceCache()) {
       log.info("reference log-probs: computing %d (dpo.reference_cache is off)", 2 * data.sequences().rows());
-      return org.steer4j.policy.ReferenceLogProbCache.table(ReferenceLogProbCache.compute(lm, data.sequences(), batch, dpo.logprob(), null));
+      return ReferenceLogProbCache.table(ReferenceLogProbCache.compute(lm, data.sequences(), batch, dpo.logprob(), null, dist));
     }
     ReferenceLogProbCache cache = new ReferenceLogProbCache(cacheDir.resolve("reference_logps"));
     String key = ReferenceLogProbCache.key(fingerprint, data.sequences(), tokenizer);
-    float[][] table = cache.get(key, lm, data.sequences(), batch, dpo.logprob(), null);
+    float[][] table = cache.get(key, lm, data.sequences(), batch, dpo.logprob(), null, dist);
     log.info(String.format(Locale.ROOT, "reference log-probs of %d sequences: %s %s (%.1f s)", 2 * data.sequences().rows(),
         cache.hits() > 0 ? "reused" : "computed and stored in", cache.file(key), (System.nanoTime() - t0) / 1e9));
     return table;

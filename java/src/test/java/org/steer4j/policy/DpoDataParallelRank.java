@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
 import org.steer4j.dist.Distributed;
 import org.steer4j.dist.DistributedException;
 import org.steer4j.io.SafeTensors;
@@ -17,7 +18,8 @@ import org.steer4j.train.Loop;
  * One process of {@link DpoDataParallelTest}: trains the tiny NP-DPO policy of {@link
  * PolicyFixtures} ({@code dpo.gradient_accumulation = 2}, LoRA dropout on) as the rank its
  * environment says (a world of one without one), with one thread, and leaves in {@code OUT} its
- * trained tensors ({@code rank<r>.safetensors}) and, on rank 0, its metrics and checkpoints.
+ * trained tensors ({@code rank<r>.safetensors}), the reference log-probs it computed sharded with the
+ * others ({@code reference<r>.safetensors}) and, on rank 0, its metrics and checkpoints.
  *
  * <pre>DpoDataParallelRank OUT STEPS</pre>
  */
@@ -40,7 +42,11 @@ public final class DpoDataParallelRank {
       ChatEncoder chat = PolicyFixtures.chat(own.resolve("tokenizer"));
       DecoderLm model = PolicyFixtures.model(5, 0.05);
       PolicyData data = PolicyFixtures.data(c.data(), model, chat, own);
-      float[][] reference = ReferenceLogProbCache.table(ReferenceLogProbCache.compute(model, data.sequences(), 64, c.dpo().logprob(), null));
+      // sharded: batches of 8 sequences, rank r computing every W-th; kept for the test to compare
+      Tensor logps = ReferenceLogProbCache.compute(model, data.sequences(), 8, c.dpo().logprob(), null, dist);
+      Files.createDirectories(out);
+      SafeTensors.write(out.resolve("reference" + dist.rank() + ".safetensors"), Map.of("logps", logps), Map.of());
+      float[][] reference = ReferenceLogProbCache.table(logps);
       PolicyCard card = new PolicyCard(c.policy(), c.base(), data.pairs().width(), PolicyCard.BASE_EOS, data.labels(), c.dpo().beta(),
           Provenance.of("test", c.runtime().seed(), data.description()));
       DpoStep step = new DpoStep(PolicyFactory.create(c, model, data.pairs().width()), c, data, reference, card, dist);

@@ -76,6 +76,14 @@ class DpoDataParallelTest {
     finish(r1, two.resolve("rank1.log"));
     finish(single, one.resolve("rank0.log"));
 
+    // The reference log-probs, sharded by batch over the ranks: each batch computed alike, so the
+    // gathered table is one process's bit for bit, on both ranks.
+    Tensor reference = weights(one.resolve("reference0.safetensors")).get("logps");
+    assertTrue(reference.size(0) * 2 > 3 * 8, "more than 3 batches of 8 sequences, so both ranks compute some: " + reference.size(0) + " pairs");
+    for (int r = 0; r < 2; ++r) {
+      assertTrue(weights(two.resolve("reference" + r + ".safetensors")).get("logps").equal(reference), "rank " + r + "'s reference log-probs");
+    }
+
     Map<String, Tensor> rank0 = weights(two.resolve("rank0.safetensors")), rank1 = weights(two.resolve("rank1.safetensors"));
     Map<String, Tensor> alone = weights(one.resolve("rank0.safetensors"));
     assertEquals(rank0.keySet(), alone.keySet());
@@ -88,7 +96,7 @@ class DpoDataParallelTest {
       assertTrue(rank0.get(k).equal(alone.get(k)), k + ": two ranks differ from one process by "
           + rank0.get(k).sub(alone.get(k)).abs().max().item_double());
     }
-    // Metrics: sums of the same per-micro-batch values, added in the same order; validation on rank 0 alone.
+    // Metrics: sums of the same per-micro-batch values, added in the same order; validation sharded, its totals added in batch order.
     List<ObjectNode> a = DataParallelTest.metrics(two), b = DataParallelTest.metrics(one);
     assertEquals(b, a);
     assertEquals(steps + 2, a.size(), "a record per step and per validation (steps 2 and 4): " + a);
