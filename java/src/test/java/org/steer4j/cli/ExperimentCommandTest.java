@@ -10,7 +10,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code steer4j experiment} dispatches on the config's kind; a tiny policy experiment runs end to end. */
+/**
+ * {@code steer4j experiment} dispatches on the config's kind; a tiny policy experiment runs end to
+ * end, and on two ranks writes what one process writes.
+ */
 class ExperimentCommandTest {
   @TempDir Path dir;
 
@@ -84,6 +87,29 @@ class ExperimentCommandTest {
     assertTrue(log.contains("base model: reusing"), log);
     assertTrue(log.contains("reference log-probs of 400 sequences: reused"), log);
     assertTrue(!log.contains("embedding "), "embeddings come from the cache: " + log);
+  }
+
+  @Test
+  void aPolicyExperimentOnTwoRanksWritesWhatOneProcessWrites() throws Exception {
+    Path experiment = write();
+    for (String m : List.of("dpo", "np")) {  // two micro-batches per step: one per rank
+      Path f = dir.resolve(m + ".yaml");
+      Files.writeString(f, Files.readString(f).replace("dpo: {beta: 0.5}", "dpo: {beta: 0.5, gradient_accumulation: 2}"));
+    }
+    // one thread per process either way (results depend on the thread count); own caches, so
+    // each run pretrains, embeds and computes its reference log-probs (two ranks: sharded)
+    Path one = dir.resolve("one"), two = dir.resolve("two");
+    Steer4jTest.Result single = Steer4jTest.run("experiment", experiment.toString(), "runtime.threads=1", "run.output_dir=" + one,
+        "data.cache_dir=" + one.resolve("cache"));
+    assertEquals(0, single.code(), single.err());
+    Steer4jTest.Result ranks = Steer4jTest.run("experiment", experiment.toString(), "--nproc", "2", "--dist-timeout", "60", "runtime.threads=2",
+        "run.output_dir=" + two, "data.cache_dir=" + two.resolve("cache"));
+    assertEquals(0, ranks.code(), ranks.err());
+    Path a = runDirectory(one), b = runDirectory(two);
+    assertTrue(Files.readString(b.resolve("run.log")).contains("computed and stored in"), Files.readString(b.resolve("run.log")));
+    for (String f : List.of("results.csv", "generation.csv", "generation_models.csv")) {
+      assertEquals(Files.readString(a.resolve(f)), Files.readString(b.resolve(f)), f);
+    }
   }
 
   @Test
