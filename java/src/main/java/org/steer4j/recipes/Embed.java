@@ -179,8 +179,9 @@ public final class Embed {
         ++ownShards;
       }
       if (world > 1) {
-        log.info("embed: rank %d of %d embeds shards k with k %% %d = %d: %d of %d shards, %d texts, %d threads", rank, world, world, rank,
-            ownShards, shardCount, ownTexts, Native.threads());
+        int threads = Native.threads();
+        log.info("embed: rank %d of %d embeds shards k with k %% %d = %d: %d of %d shards, %d texts, %d thread%s", rank, world, world, rank,
+            ownShards, shardCount, ownTexts, threads, threads == 1 ? "" : "s");
       }
       int embedded = 0, reused = 0;
       DecoderLm model = null;
