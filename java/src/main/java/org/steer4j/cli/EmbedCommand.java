@@ -26,7 +26,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Parameters(index = "1..*", paramLabel = "KEY=VALUE", description = "overrides, e.g. model.path=/models/llama3 runtime.device=cuda")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--nproc", paramLabel = "N", description = "data parallel: embed on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; rank r embeds the shards k with k % N = r, rank 0 assembles the dataset, which is that of one process with as many threads as a rank")
+  @Option(names = "--nproc", paramLabel = "N", description = "data parallel: embed on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; rank r embeds the shards k with k %% N = r, rank 0 assembles the dataset, which is that of one process with as many threads as a rank")
   int nproc = 1;
 
   @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = DataParallelArgs.TIMEOUT_HELP)
