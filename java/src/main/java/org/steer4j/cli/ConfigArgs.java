@@ -20,13 +20,13 @@ final class ConfigArgs {
 
   /**
    * Refuses to run as one rank of a data-parallel job (WORLD_SIZE > 1): every rank would do the
-   * whole job and write the same files. Only reward experiments train data parallel so far.
+   * whole job and write the same files. Only experiments and embed run data parallel so far.
    */
   static void requireOneProcess(String command) {
     int world = org.steer4j.dist.TorchRunEnv.fromEnvironment().worldSize();
     if (world > 1) {
       throw new org.steer4j.config.ConfigException(command + " runs as one process, but WORLD_SIZE = " + world
-          + " (a launcher started it as a rank): only reward experiments run data parallel so far; start it alone");
+          + " (a launcher started it as a rank): only experiment and embed run data parallel so far; start it alone");
     }
   }
 }

@@ -13,8 +13,6 @@ import java.util.concurrent.Callable;
 import org.steer4j.config.ConfigException;
 import org.steer4j.config.Configs;
 import org.steer4j.dist.Distributed;
-import org.steer4j.dist.Launcher;
-import org.steer4j.dist.TorchRunEnv;
 import org.steer4j.recipes.RewardExperimentConfig;
 import org.steer4j.recipes.ExperimentKind;
 import org.steer4j.recipes.ExperimentRuns;
@@ -45,19 +43,17 @@ final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--nproc", paramLabel = "N", description = "data parallel: train on N processes (ranks) on this machine, started as torchrun starts them, each with runtime.threads / N threads; the result is that of one process (reward models: BatchNorm synchronised across the ranks with runtime.micro_batches 1, the default; local to each of M micro-batches at any N dividing M; policies: at any N dividing dpo.gradient_accumulation)")
   int nproc = 1;
 
-  @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = "data parallel: how long a rank waits for the others (rendezvous, each collective) before it fails (default 600, or STEER4J_DIST_TIMEOUT)")
+  @Option(names = "--dist-timeout", paramLabel = "SECONDS", description = DataParallelArgs.TIMEOUT_HELP)
   Double distTimeout;
 
   @Override
   public Integer call() throws Exception {
-    Duration timeout = distTimeout == null ? null : Duration.ofMillis(Math.round(distTimeout * 1000));
-    if (timeout != null && timeout.toMillis() <= 0) throw new ConfigException("--dist-timeout must be > 0 seconds");
-    if (nproc < 1) throw new ConfigException("--nproc must be >= 1, got " + nproc);
-    if (nproc > 1) {
+    Duration timeout = DataParallelArgs.timeout(distTimeout);
+    if (DataParallelArgs.launches(nproc)) {
       List<String> args = new ArrayList<>(List.of("experiment", config.toString()));
       if (resume != null) args.addAll(List.of("--resume", resume.toString()));
       args.addAll(overrides);
-      return Launcher.run(nproc, Steer4j.class.getName(), args, timeout != null ? timeout : TorchRunEnv.fromEnvironment().timeout(), System.err);
+      return DataParallelArgs.launch(nproc, args, timeout);
     }
     Distributed dist = Distributed.fromEnvironment(timeout);
     try {

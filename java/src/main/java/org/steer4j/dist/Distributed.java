@@ -321,6 +321,48 @@ public final class Distributed implements AutoCloseable {
     }
   }
 
+  /**
+   * Rank 0 gets every rank's {@code value} (by rank) once each has handed it in under {@code key};
+   * the other ranks hand theirs in and return null at once (as {@code gather_object} to rank 0).
+   * It goes through the store, not Gloo, so rank 0 waits however long the slowest rank takes:
+   * uneven work (embedding shards: hours on a large model) may outlast the collective timeout,
+   * and only a rank that is gone, failed, or left without handing its value in ends the wait.
+   * Each {@code key} is for one use per job. A world of one returns {@code {value}}.
+   *
+   * @throws DistributedException when a rank is gone, failed or left first, or the store fails
+   */
+  public String[] gather(String key, String value) {
+    if (env.worldSize() == 1) return new String[] {value};
+    String prefix = "steer4j/gathered/" + key + "/";
+    try {
+      store.set(prefix + rank(), value);
+      if (!isMain()) return null;
+      String[] out = new String[env.worldSize()];
+      out[0] = value;
+      for (int r = 1; r < out.length; ++r) {
+        String k = prefix + r;
+        while (!store.check(new StringVector(k))) {
+          String v = heartbeat.verdict();
+          if (v != null) throw new DistributedException("rank 0: waiting for rank " + r + "'s '" + key + "': " + v);
+          // a rank sets its value before its status, so a status without the value means it never will
+          if (store.check(new StringVector(Heartbeat.STATUS + r)) && !store.check(new StringVector(k))) {
+            throw new DistributedException("rank 0: rank " + r + " " + store.get_to_str(Heartbeat.STATUS + r) + " without handing in its '" + key + "'");
+          }
+          Thread.sleep(Heartbeat.INTERVAL_MS / 2);
+        }
+        out[r] = store.get_to_str(k);
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DistributedException("rank " + rank() + ": interrupted while gathering '" + key + "'", e);
+    } catch (DistributedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw failure("gathering '" + key + "'", e);
+    }
+  }
+
   private void collective(String what, Supplier<Work> op) {
     if (closed) throw new IllegalStateException("rank " + rank() + ": " + what + " after close()");
     long started = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.bytedeco.pytorch.global.torch.tensor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import org.steer4j.dist.Distributed;
 import org.steer4j.io.SafeTensors;
 import org.steer4j.llm.ChatRenderer;
 import org.steer4j.llm.ChatTemplate;
@@ -54,26 +56,60 @@ import org.steer4j.data.Split;
  *   <li>The pair features are assembled from the shards into pairs.safetensors + pairs.csv,
  *       with {@code source_index.csv} mapping each row to its pair's idx in the text table.
  * </ol>
+ *
+ * <p>Data parallel ({@link #distributed}): with W ranks, rank r embeds the shards k with k % W ==
+ * r of the same shard list; rank 0 alone checks and writes the manifest (the other ranks wait for
+ * it and refuse to go on if their inputs or settings differ), and, once every rank has handed in
+ * its shards, assembles the dataset and writes the manifest, metrics and run log. Each shard is
+ * computed exactly as one process computes it, so the files are those of one process with the
+ * same threads per process, byte for byte, and a restart at any world size skips the shards that
+ * exist. Every rank must see the output directory (shared storage across machines).
  */
 public final class Embed {
   public static final String MANIFEST = "embed_manifest.json", SOURCE_INDEX = PairsDataset.SOURCE_INDEX;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final EmbedConfig config;
-  private final RunDirectory run;
-  private final RunLog log;
+  /** What rank 0 publishes once the manifest is checked (its fingerprint), and what each rank hands in when its shards are done. */
+  static final String MANIFEST_READY = "embed_manifest", SHARDS_DONE = "embed_shards";
 
+  private final RunDirectory run;
+  private RunLog log;
+  private Distributed dist = Distributed.single();
+
+  /** An embedding run writing its log and metrics into {@code run} (rank 0's run directory). */
   public Embed(EmbedConfig config, RunDirectory run) {
     this.config = config;
     this.run = run;
     this.log = run.log();
   }
 
-  /** What a run did. */
+  /**
+   * Runs as one rank of a data-parallel job: rank r embeds the missing shards k with k % W == r;
+   * rank 0 alone writes the manifest, metrics and run log, and assembles the dataset once every
+   * rank is done. Ranks r > 0 log to standard error only and write nothing but their shards.
+   */
+  public Embed distributed(Distributed d) {
+    this.dist = d;
+    if (!d.isMain()) this.log = RunLog.consoleOnly();
+    return this;
+  }
+
+  /**
+   * What a run did: on rank 0 (and in a world of one) over every shard; on a rank r > 0 over its
+   * own shards. {@code seconds}: wall time of this process's {@link #run}.
+   */
   public record Summary(int pairs, int droppedPairs, int texts, int shardsEmbedded, int shardsReused, long tokens, double seconds) {}
 
+  /**
+   * Embeds (this rank's share of) the missing shards and, on rank 0, assembles the dataset.
+   *
+   * @throws DatasetException the input has no pair short enough, or the output holds shards made
+   *     with other settings, or (rank r > 0) this rank's inputs or settings differ from rank 0's
+   * @throws org.steer4j.dist.DistributedException a rank is gone or failed
+   */
   public Summary run() throws IOException {
-    Native.init(config.runtime().threads());
+    Native.init(dist.env().threadsPerRank(config.runtime().threads()));
     Path input = Path.of(config.input()), output = Path.of(config.output()), shards = output.resolve("shards");
     Path modelDir = Path.of(config.model().path());
     TextPairs table = TextPairs.read(input);
@@ -121,16 +157,40 @@ public final class Embed {
           table.size() - keptPairs.size(), config.text().maxLength(), embedTexts.size(), tokens);
 
       ObjectNode fingerprint = fingerprint(input, modelDir, format, system, eos, embedTexts.size());
-      checkManifest(output, fingerprint);
+      // No rank touches a shard before rank 0 has refused another run's output (or claimed a fresh one).
+      if (dist.isMain()) {
+        checkManifest(output, fingerprint);
+        dist.publish(MANIFEST_READY, JSON.writeValueAsString(fingerprint));
+      } else {
+        ObjectNode main = (ObjectNode) JSON.readTree(dist.await(MANIFEST_READY));
+        List<String> differ = differingKeys(readBack(fingerprint), main);
+        if (!differ.isEmpty()) {
+          throw new DatasetException("rank " + dist.rank() + ": embeds from other inputs or settings than rank 0 (" + String.join(", ", differ)
+              + " differ): every rank must see the same input file, model and config");
+        }
+      }
 
       int shardSize = config.shardSize(), shardCount = (embedTexts.size() + shardSize - 1) / shardSize;
+      int world = dist.worldSize(), rank = dist.rank();
+      long ownTexts = 0;  // of this rank's shards: k % world == rank, in the order one process takes them
+      int ownShards = 0;
+      for (int k = rank; k < shardCount; k += world) {
+        ownTexts += Math.min(embedTexts.size(), (long) (k + 1) * shardSize) - (long) k * shardSize;
+        ++ownShards;
+      }
+      if (world > 1) {
+        int threads = Native.threads();
+        log.info("embed: rank %d of %d embeds shards k with k %% %d = %d: %d of %d shards, %d texts, %d thread%s", rank, world, world, rank,
+            ownShards, shardCount, ownTexts, threads, threads == 1 ? "" : "s");
+      }
       int embedded = 0, reused = 0;
       DecoderLm model = null;
       Embedder embedder = null;
-      Progress progress = new Progress("embed", embedTexts.size());
+      Progress progress = new Progress(world == 1 ? "embed" : "embed rank " + rank, ownTexts);
       long doneTexts = 0;
-      try (MetricsLog metrics = new MetricsLog(run.metricsFile())) {
-        for (int k = 0; k < shardCount; ++k) {
+      ArrayNode records = JSON.createArrayNode();  // a rank r > 0's metrics, handed to rank 0 at the end
+      try (MetricsLog metrics = dist.isMain() ? new MetricsLog(run.metricsFile()) : null) {
+        for (int k = rank; k < shardCount; k += world) {
           int from = k * shardSize, to = Math.min(embedTexts.size(), from + shardSize);
           Path file = shardFile(shards, k);
           if (validShard(file, to - from, modelConfig.hiddenSize())) {
@@ -156,12 +216,47 @@ public final class Embed {
           Tensor e = embedder.embed(embedder.encode(shardTexts), done -> progress.update(base + done, "shard " + shardNumber + "/" + shardCount));
           SafeTensors.write(file, Map.of("embeddings", e), Map.of("first", Integer.toString(from), "count", Integer.toString(to - from)));
           double seconds = (System.nanoTime() - shardStart) / 1e9;
-          metrics.write(k, "embed", Map.of("texts", to - from, "tokens", shardTokens, "seconds", seconds, "tokens_per_s", shardTokens / seconds));
+          Map<String, Object> record = new LinkedHashMap<>();
+          record.put("texts", to - from);
+          record.put("tokens", shardTokens);
+          record.put("seconds", seconds);
+          record.put("tokens_per_s", shardTokens / seconds);
+          if (world > 1) record.put("rank", rank);
+          if (metrics != null) metrics.write(k, "embed", record);
+          else records.addObject().put("step", k).setAll((ObjectNode) JSON.valueToTree(record));
           doneTexts += to - from;
           ++embedded;
         }
+        if (world > 1) log.info("embed: rank %d: %d shards embedded, %d reused from an earlier run", rank, embedded, reused);
+        // Through the store, not a Gloo barrier: the ranks' shares differ by up to one shard, which may take longer than the collective timeout.
+        ObjectNode done = JSON.createObjectNode().put("embedded", embedded).put("reused", reused);
+        done.set("metrics", records);
+        String[] all = dist.gather(SHARDS_DONE, JSON.writeValueAsString(done));
+        if (!dist.isMain()) {
+          return new Summary(keptPairs.size(), table.size() - keptPairs.size(), embedTexts.size(), embedded, reused, tokens,
+              (System.nanoTime() - start) / 1e9);
+        }
+        for (int r = 1; r < all.length; ++r) {
+          JsonNode other = JSON.readTree(all[r]);
+          embedded += other.get("embedded").asInt();
+          reused += other.get("reused").asInt();
+          for (JsonNode m : other.get("metrics")) {
+            Map<String, JsonNode> fields = new LinkedHashMap<>();
+            m.fields().forEachRemaining(e -> {
+              if (!e.getKey().equals("step")) fields.put(e.getKey(), e.getValue());
+            });
+            metrics.write(m.get("step").asLong(), "embed", fields);
+          }
+        }
       }
       log.info("embed: %d shards embedded, %d reused from an earlier run", embedded, reused);
+      for (int k = 0; k < shardCount; ++k) {
+        int count = Math.min(embedTexts.size(), (k + 1) * shardSize) - k * shardSize;
+        if (!validShard(shardFile(shards, k), count, modelConfig.hiddenSize())) {
+          throw new DatasetException(shardFile(shards, k) + ": missing or not [" + count + ", " + modelConfig.hiddenSize() + "] after embedding"
+              + (world > 1 ? " (rank " + k % world + "'s shard): every rank must write into the output directory rank 0 reads (storage they all see)" : ""));
+        }
+      }
       assemble(table, keptPairs, pairTexts, unique, shards, shardCount, output);
       ObjectNode manifest = JSON.createObjectNode();
       manifest.set("fingerprint", fingerprint);
@@ -247,16 +342,12 @@ public final class Embed {
 
   /** Refuses to resume into shards made from other inputs or settings; records the fingerprint otherwise. */
   private void checkManifest(Path output, ObjectNode made) throws IOException {
-    // compare as read back from JSON: a long written is an int read (LongNode != IntNode)
-    ObjectNode fingerprint = (ObjectNode) JSON.readTree(JSON.writeValueAsString(made));
+    ObjectNode fingerprint = readBack(made);
     Path file = output.resolve(MANIFEST);
     if (Files.exists(file)) {
       JsonNode previous = JSON.readTree(file.toFile()).get("fingerprint");
       if (previous != null && !previous.equals(fingerprint)) {
-        List<String> differ = new ArrayList<>();
-        fingerprint.fieldNames().forEachRemaining(k -> {
-          if (!fingerprint.get(k).equals(previous.get(k))) differ.add(k);
-        });
+        List<String> differ = differingKeys(fingerprint, previous);
         throw new DatasetException(file + ": " + output + " holds embeddings made with other settings (" + String.join(", ", differ)
             + " differ); delete it or choose another output");
       }
@@ -269,6 +360,20 @@ public final class Embed {
     manifest.set("fingerprint", fingerprint);
     manifest.put("complete", false);
     AtomicFiles.writeString(file, JSON.writeValueAsString(manifest) + "\n");
+  }
+
+  /** {@code made} as read back from JSON: a long written is an int read (LongNode != IntNode), so compare read-back trees. */
+  private static ObjectNode readBack(ObjectNode made) throws IOException {
+    return (ObjectNode) JSON.readTree(JSON.writeValueAsString(made));
+  }
+
+  /** The keys of {@code fingerprint} whose values {@code other} does not share. */
+  private static List<String> differingKeys(ObjectNode fingerprint, JsonNode other) {
+    List<String> differ = new ArrayList<>();
+    fingerprint.fieldNames().forEachRemaining(k -> {
+      if (!fingerprint.get(k).equals(other.get(k))) differ.add(k);
+    });
+    return differ;
   }
 
   private static Path shardFile(Path shards, int k) {

@@ -61,5 +61,6 @@ class DistributedTest {
     one.barrier();
     assertEquals(3.0, t.sum().item_double());
     assertEquals(List.of(1.5, 2.5), java.util.Arrays.stream(one.allGather(new double[] {1.5, 2.5})[0]).boxed().toList());
+    assertEquals(List.of("done"), List.of(one.gather("shards", "done")), "rank 0 of a world of one gathers its own value");
   }
 }

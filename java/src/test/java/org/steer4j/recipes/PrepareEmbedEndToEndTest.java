@@ -45,12 +45,17 @@ class PrepareEmbedEndToEndTest {
   @BeforeAll
   static void tinyModel() throws Exception {
     Native.init(1);
-    model = dir.resolve("tiny-llama");
+    model = saveTinyLlama(dir.resolve("tiny-llama"));
+  }
+
+  /** A tiny random Llama (hidden 32, 2 layers) in Hugging Face layout in {@code model}, for the fixture tokenizer. */
+  static Path saveTinyLlama(Path model) throws Exception {
     try (PointerScope scope = new PointerScope()) {
       // vocabulary 352 >= the fixture tokenizer's 348 ids; hidden 32 = the embedding width
       ModelConfig config = ModelConfig.of(Family.LLAMA, 352, 32, 64, 2, 4, 2, 8).with("eos_token_id", 337);
       DecoderLm.random(config, 7, ModelDtype.FLOAT32, new Device("cpu")).save(model, 60_000);
     }
+    return model;
   }
 
   static int run(String... args) {

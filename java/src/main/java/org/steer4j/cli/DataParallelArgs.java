@@ -1,0 +1,42 @@
+package org.steer4j.cli;
+
+import java.time.Duration;
+import java.util.List;
+import org.steer4j.config.ConfigException;
+import org.steer4j.dist.Launcher;
+import org.steer4j.dist.TorchRunEnv;
+
+/** {@code --nproc N} and {@code --dist-timeout SECONDS} as every data-parallel command (experiment, embed) reads them. */
+final class DataParallelArgs {
+  /** The help of {@code --dist-timeout}, the same for every command. */
+  static final String TIMEOUT_HELP = "data parallel: how long a rank waits for the others (rendezvous, each collective) before it fails (default 600, or STEER4J_DIST_TIMEOUT)";
+
+  private DataParallelArgs() {}
+
+  /**
+   * The collective timeout {@code --dist-timeout} gives (seconds), or null to keep the environment's.
+   *
+   * @throws ConfigException when it is not > 0
+   */
+  static Duration timeout(Double seconds) {
+    if (seconds == null) return null;
+    Duration timeout = Duration.ofMillis(Math.round(seconds * 1000));
+    if (timeout.toMillis() <= 0) throw new ConfigException("--dist-timeout must be > 0 seconds");
+    return timeout;
+  }
+
+  /**
+   * Whether {@code --nproc} asks this process to launch ranks (N > 1) rather than be one.
+   *
+   * @throws ConfigException when N < 1
+   */
+  static boolean launches(int nproc) {
+    if (nproc < 1) throw new ConfigException("--nproc must be >= 1, got " + nproc);
+    return nproc > 1;
+  }
+
+  /** Starts {@code nproc} ranks running {@code steer4j args} (a local torchrun) and returns the first failing rank's exit status, or 0. */
+  static int launch(int nproc, List<String> args, Duration timeout) {
+    return Launcher.run(nproc, Steer4j.class.getName(), args, timeout != null ? timeout : TorchRunEnv.fromEnvironment().timeout(), System.err);
+  }
+}
