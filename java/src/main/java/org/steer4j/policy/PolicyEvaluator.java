@@ -6,6 +6,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.steer4j.data.Batch;
+import org.steer4j.dist.Distributed;
 import org.steer4j.eval.AccuracyRow;
 import org.steer4j.eval.FewShotEvaluation;
 
@@ -26,6 +27,16 @@ public final class PolicyEvaluator {
    */
   public static List<AccuracyRow> evaluate(String modelName, Policy policy, PolicyData data, float[][] reference, PolicyEvalConfig eval,
       DpoConfig dpo) {
+    return evaluate(modelName, policy, data, reference, eval, dpo, Distributed.single());
+  }
+
+  /**
+   * The same sharded over the ranks of {@code dist} (a collective: every rank calls it with the
+   * same policy and data): rank r scores the batches i with i % W == r, and every rank gets the
+   * rows one process computes, bit for bit ({@link FewShotEvaluation}).
+   */
+  public static List<AccuracyRow> evaluate(String modelName, Policy policy, PolicyData data, float[][] reference, PolicyEvalConfig eval,
+      DpoConfig dpo, Distributed dist) {
     int forwardBatch = eval.forwardBatch();
     Map<Integer, double[][]> unconditioned = new HashMap<>();  // batch -> [task][target] correct: the same at every C
     policy.train(false);
@@ -42,7 +53,7 @@ public final class PolicyEvaluator {
         accuracy[b] = sum / unseen.length;
       }
       return accuracy;
-    });
+    }, dist);
   }
 
   /**

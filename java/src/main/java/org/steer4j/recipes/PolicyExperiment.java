@@ -53,8 +53,9 @@ import org.steer4j.train.Listeners;
  * <p>Data parallel ({@link #distributed}): rank 0 does everything above; every other rank waits
  * for rank 0's base model and data (then reads them from the caches rank 0 filled), computes its
  * share of the reference log-probs with the others (a missing table is sharded by batch and
- * stored by rank 0), and trains its share of each policy's micro-batches when rank 0 starts that policy (it waits,
- * however long, while rank 0 evaluates the previous one), writing nothing.
+ * stored by rank 0), trains its share of each policy's micro-batches when rank 0 starts that
+ * policy and scores its share of the test batches (rank 0 gathers them), writing nothing; it
+ * waits, however long, while rank 0 alone generates with the previous policy.
  */
 public final class PolicyExperiment {
   private final PolicyExperimentConfig config;
@@ -186,13 +187,14 @@ public final class PolicyExperiment {
             .listen(Listeners.progress(name))
             .listen(Listeners.log(log, name))
             .run();
-        if (k == models.size() - 1) dist.close();  // the other ranks are done: nothing waits for them now
         // over every session of the run; a policy that was already trained spent nothing now
         double seconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
+        dist.barrier();  // the best checkpoint is written: the other ranks load it for the evaluation
         Policy policy = step.policy();
         policy.load(result.best());
         long e0 = System.nanoTime();
-        List<AccuracyRow> rows = PolicyEvaluator.evaluate(name, policy, data, reference, config.eval(), m.dpo());
+        List<AccuracyRow> rows = PolicyEvaluator.evaluate(name, policy, data, reference, config.eval(), m.dpo(), dist);
+        if (k == models.size() - 1) dist.close();  // the other ranks are done: nothing waits for them now
         accuracy.addAll(rows);
         for (AccuracyRow r : rows) log.info(String.format(Locale.ROOT, "%s: %s C=%d implicit-reward accuracy %.1f +- %.1f %%", name, r.label(), r.context(), r.accuracy(), r.sem()));
         if (generate) {
@@ -221,7 +223,8 @@ public final class PolicyExperiment {
   /**
    * Rank r > 0: once rank 0 has the base model and data in their caches, loads them, computes its
    * share of the reference log-probs with the others, and trains its share of each policy's steps
-   * when rank 0 starts it (no checkpoints, metrics or files: rank 0 writes those), then leaves.
+   * when rank 0 starts it (no checkpoints, metrics or files: rank 0 writes those), then evaluates
+   * its share of the test batches from the best checkpoint rank 0 wrote; then leaves.
    */
   private void trainAsRank(List<PolicyConfig> models) throws IOException {
     dist.await(DATA_READY);
@@ -243,6 +246,9 @@ public final class PolicyExperiment {
         DpoStep step = new DpoStep(PolicyFactory.create(m, fresh, data.pairs().width()), m, data, reference, card, dist);
         dist.await(trainingKey(m.run().name()));
         new Loop(step, Loop.Settings.of(m.train(), DpoStep.totalSteps(m, data), m.runtime().seed()), null).distributed(dist).run();
+        dist.barrier();  // rank 0 has written the best checkpoint
+        step.policy().load(run.path().resolve("models").resolve(m.run().name()).resolve("checkpoints").resolve("best"));
+        PolicyEvaluator.evaluate(m.run().name(), step.policy(), data, reference, config.eval(), m.dpo(), dist);
       }
     }
     dist.close();

@@ -97,13 +97,15 @@ class ExperimentCommandTest {
       Files.writeString(f, Files.readString(f).replace("dpo: {beta: 0.5}", "dpo: {beta: 0.5, gradient_accumulation: 2}"));
     }
     // one thread per process either way (results depend on the thread count); own caches, so
-    // each run pretrains, embeds and computes its reference log-probs (two ranks: sharded)
+    // each run pretrains, embeds and computes its reference log-probs (two ranks: sharded, as are
+    // validation and the test evaluation)
     Path one = dir.resolve("one"), two = dir.resolve("two");
+    // 3 test batches: rank 0 scores 2, rank 1 one
     Steer4jTest.Result single = Steer4jTest.run("experiment", experiment.toString(), "runtime.threads=1", "run.output_dir=" + one,
-        "data.cache_dir=" + one.resolve("cache"));
+        "data.cache_dir=" + one.resolve("cache"), "eval.batches=3");
     assertEquals(0, single.code(), single.err());
     Steer4jTest.Result ranks = Steer4jTest.run("experiment", experiment.toString(), "--nproc", "2", "--dist-timeout", "60", "runtime.threads=2",
-        "run.output_dir=" + two, "data.cache_dir=" + two.resolve("cache"));
+        "run.output_dir=" + two, "data.cache_dir=" + two.resolve("cache"), "eval.batches=3");
     assertEquals(0, ranks.code(), ranks.err());
     Path a = runDirectory(one), b = runDirectory(two);
     assertTrue(Files.readString(b.resolve("run.log")).contains("computed and stored in"), Files.readString(b.resolve("run.log")));
