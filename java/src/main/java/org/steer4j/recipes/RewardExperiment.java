@@ -22,6 +22,7 @@ import org.steer4j.eval.AccuracyRow;
 import org.steer4j.eval.Plots;
 import org.steer4j.eval.Results;
 import org.steer4j.reward.RewardCurves;
+import org.steer4j.reward.ElicitationEvaluator;
 import org.steer4j.reward.RewardEvaluator;
 import org.steer4j.reward.RewardData;
 import org.steer4j.reward.RewardNet;
@@ -49,7 +50,7 @@ public final class RewardExperiment {
   private final RewardExperimentConfig config;
   private final Path configDir;
   private final RunDirectory run;
-  private final RunLog log;
+  private RunLog log;
   private Distributed dist = Distributed.single();
 
   /** What rank 0 publishes when the data (and the pipeline's steps) are ready for the other ranks. */
@@ -69,6 +70,7 @@ public final class RewardExperiment {
    */
   public RewardExperiment distributed(Distributed d) {
     this.dist = d;
+    if (!d.isMain() && run != null) this.log = RunLog.consoleOnly();  // the run's log is rank 0's
     return this;
   }
 
@@ -185,9 +187,10 @@ public final class RewardExperiment {
       }
     }
 
+    List<AccuracyRow> elicitation = elicit(trained, data);
     dist.close();  // the other ranks are done: nothing waits for them now
     Results.writeCsv(run.file("results.csv"), rows);
-    List<AccuracyRow> elicitation = elicit(trained, data);
+    if (!elicitation.isEmpty()) Results.writeCsv(run.file("elicitation.csv"), elicitation, "strategy", "questions");
     Path plots = run.path().resolve("plots");
     List<String> images = new ArrayList<>();
     for (String label : Results.labels(rows)) {
@@ -251,7 +254,8 @@ public final class RewardExperiment {
    * Rank r > 0 of a data-parallel job: once rank 0 has the data ready, trains its share of every
    * model's steps (no checkpoints, metrics or logs: rank 0 writes those), then, once rank 0 has
    * written every best checkpoint, evaluates its share of each model's test batches from that
-   * checkpoint (rank 0 gathers them and writes the results), then leaves the job.
+   * checkpoint and of its elicitation users (rank 0 gathers them and writes the results), then
+   * leaves the job.
    */
   private void trainAsRank() throws IOException {
     dist.await(DATA_READY);
@@ -263,11 +267,14 @@ public final class RewardExperiment {
       new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), null).distributed(dist).run();
     }
     dist.barrier();  // rank 0 has written every model's best checkpoint
+    Map<String, RewardNet> trained = new LinkedHashMap<>();
     for (RewardConfig m : modelConfigs(dataConfig)) {
       Path best = run.path().resolve("models").resolve(m.run().name()).resolve("checkpoints").resolve("best");
       RewardNet net = RewardNetFactory.load(best, m.runtime().dtype() == RuntimeConfig.Precision.BFLOAT16);
       RewardEvaluator.evaluate(m.run().name(), net, data, config.eval(), dist);
+      trained.put(m.run().name(), net);
     }
+    elicit(trained, data);  // this rank's share; rank 0 writes the rows
     dist.close();
   }
 
@@ -320,17 +327,18 @@ public final class RewardExperiment {
   }
 
   /**
-   * The active-elicitation evaluation of every model that adapts (elicitation.questions > 0):
-   * rows (model, strategy, Q, accuracy, SEM), also written to {@code elicitation.csv}.
+   * The active-elicitation evaluation of every model that adapts (elicitation.questions > 0),
+   * sharded over the ranks (the others run the same calls in {@link #trainAsRank}): rows (model,
+   * strategy, Q, accuracy, SEM), for {@code elicitation.csv}.
    */
-  private List<AccuracyRow> elicit(Map<String, RewardNet> trained, RewardData data) throws IOException {
+  private List<AccuracyRow> elicit(Map<String, RewardNet> trained, RewardData data) {
     var c = config.elicitation();
     List<AccuracyRow> rows = new ArrayList<>();
     if (c.questions() == 0) return rows;
     for (var e : trained.entrySet()) {
       if (!e.getValue().config().conditional()) continue;
       long t0 = System.nanoTime();
-      List<AccuracyRow> r = org.steer4j.reward.ElicitationEvaluator.evaluate(e.getKey(), e.getValue(), data, c);
+      List<AccuracyRow> r = ElicitationEvaluator.evaluate(e.getKey(), e.getValue(), data, c, dist);
       rows.addAll(r);
       for (AccuracyRow a : r) {
         if (a.context() == 0 || a.context() == 3 || a.context() == c.questions()) {
@@ -339,7 +347,6 @@ public final class RewardExperiment {
       }
       log.info(String.format(Locale.ROOT, "%s: elicitation evaluated in %.1f s", e.getKey(), (System.nanoTime() - t0) / 1e9));
     }
-    Results.writeCsv(run.file("elicitation.csv"), rows, "strategy", "questions");
     return rows;
   }
 }

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.steer4j.config.SamplerConfig;
 import org.steer4j.data.Batch;
+import org.steer4j.dist.Distributed;
 import org.steer4j.data.Split;
 import org.steer4j.data.TaskSampler;
 import org.steer4j.eval.AccuracyRow;
@@ -28,35 +29,53 @@ public final class ElicitationEvaluator {
   private ElicitationEvaluator() {}
 
   public static List<AccuracyRow> evaluate(String model, RewardNet net, RewardData data, ElicitationConfig c) {
+    return evaluate(model, net, data, c, Distributed.single());
+  }
+
+  /**
+   * The same sharded over the ranks of {@code dist} (a collective: every rank calls it with the
+   * same model and data): rank r runs the users of the batches i with i % W == r, every rank gets
+   * the rows one process computes, bit for bit (each user's session has its own random stream,
+   * and the accuracies are gathered back into batch order).
+   */
+  public static List<AccuracyRow> evaluate(String model, RewardNet net, RewardData data, ElicitationConfig c, Distributed dist) {
     QuerySelector selector = new QuerySelector(net, c.samples());
     net.eval();
     SamplerConfig shape = new SamplerConfig(c.batchSize(), c.targets(), c.pool(), c.pool(), SamplerConfig.ContextMode.DISJOINT);
     TaskSampler sampler = new TaskSampler(data.pairs().stacked(), data.users(), Split.TEST, shape);
-    Map<QuerySelector.Strategy, List<List<Double>>> perQ = new LinkedHashMap<>();
-    for (QuerySelector.Strategy s : c.strategies()) {
-      if (!selector.supports(s)) continue;  // information on a deterministic latent: nothing to measure
-      List<List<Double>> lists = new ArrayList<>();
-      for (int q = 0; q <= c.questions(); ++q) lists.add(new ArrayList<>());
-      perQ.put(s, lists);
-    }
+    // a deterministic latent supports no information strategy: nothing to measure
+    List<QuerySelector.Strategy> strategies = c.strategies().stream().filter(selector::supports).toList();
+    int q1 = c.questions() + 1, width = 1 + strategies.size() * c.batchSize() * q1;  // tasks, then [strategy][task][q]
+    double[][] perBatch;
     try (NoGradGuard guard = new NoGradGuard()) {
-      for (int i = 0; i < c.batches(); ++i) {
+      perBatch = dist.shard(c.batches(), width, i -> {
+        double[] out = new double[width];
         try (PointerScope scope = new PointerScope()) {
           Batch batch = sampler.sample(Rng.derive(c.seed(), "elicitation", i), c.pool(), c.batchSize());
+          out[0] = batch.tasks();
           for (int b = 0; b < batch.tasks(); ++b) {
             User user = user(batch, b);
-            for (var e : perQ.entrySet()) {
-              double[] acc = session(selector, e.getKey(), user, c.questions(), Rng.derive(c.seed(), "elicitation-" + e.getKey(), (long) i * 100_000 + b));
-              for (int q = 0; q <= c.questions(); ++q) e.getValue().get(q).add(acc[q]);
+            for (int k = 0; k < strategies.size(); ++k) {
+              QuerySelector.Strategy s = strategies.get(k);
+              double[] acc = session(selector, s, user, c.questions(), Rng.derive(c.seed(), "elicitation-" + s, (long) i * 100_000 + b));
+              System.arraycopy(acc, 0, out, 1 + (k * c.batchSize() + b) * q1, q1);
             }
           }
         }
-      }
+        return out;
+      });
     }
     List<AccuracyRow> rows = new ArrayList<>();
-    perQ.forEach((s, lists) -> {
-      for (int q = 0; q <= c.questions(); ++q) rows.add(AccuracyRow.of(model, s.name().toLowerCase(java.util.Locale.ROOT), q, lists.get(q)));
-    });
+    for (int k = 0; k < strategies.size(); ++k) {
+      List<List<Double>> perQ = new ArrayList<>();
+      for (int q = 0; q < q1; ++q) perQ.add(new ArrayList<>());
+      for (double[] batch : perBatch) {
+        for (int b = 0; b < (int) batch[0]; ++b) {
+          for (int q = 0; q < q1; ++q) perQ.get(q).add(batch[1 + (k * c.batchSize() + b) * q1 + q]);
+        }
+      }
+      for (int q = 0; q < q1; ++q) rows.add(AccuracyRow.of(model, strategies.get(k).name().toLowerCase(java.util.Locale.ROOT), q, perQ.get(q)));
+    }
     return rows;
   }
 

@@ -22,6 +22,8 @@ public final class DataParallelEvalRank {
 
   /** 9 batches: 5 on rank 0, 4 on rank 1 of two. */
   static final EvalConfig EVAL = new EvalConfig(List.of(0, 1, 3), 9, 8, 20, 12345);
+  /** Active elicitation of 3 batches of 2 users (2 on rank 0, 1 on rank 1), 3 questions, every strategy. */
+  static final ElicitationConfig ELICITATION = new ElicitationConfig(List.of(QuerySelector.Strategy.values()), 3, 6, 10, 3, 2, 8, 99);
 
   public static void main(String[] args) throws Exception {
     Path checkpoint = Path.of(args[0]), out = Path.of(args[1]);
@@ -32,12 +34,17 @@ public final class DataParallelEvalRank {
       RewardData data = RewardData.load(c.data());
       RewardNet net = RewardNetFactory.load(checkpoint, false);
       List<AccuracyRow> rows = RewardEvaluator.evaluate("np-btl", net, data, EVAL, dist);
+      List<AccuracyRow> elicited = ElicitationEvaluator.evaluate("np-btl", net, data, ELICITATION, dist);
       if (dist.isMain()) {
         Results.writeCsv(out.resolve("results.csv"), rows);
         StringBuilder sb = new StringBuilder();
         for (AccuracyRow r : rows) {
           sb.append(r.label()).append(' ').append(r.context()).append(' ').append(Double.toHexString(r.accuracy())).append(' ')
               .append(Double.toHexString(r.sem())).append(' ').append(r.tasks()).append('\n');
+        }
+        for (AccuracyRow r : elicited) {
+          sb.append("elicitation ").append(r.label()).append(' ').append(r.context()).append(' ').append(Double.toHexString(r.accuracy()))
+              .append(' ').append(Double.toHexString(r.sem())).append(' ').append(r.tasks()).append('\n');
         }
         java.nio.file.Files.writeString(out.resolve("rows.txt"), sb);
       }

@@ -195,7 +195,7 @@ public class DataParallelTest {
   }
 
   @Test
-  void twoRanksShardTheEvaluationAndWriteWhatOneProcessWrites() throws Exception {
+  void twoRanksShardTheEvaluationAndElicitationAndWriteWhatOneProcessWrites() throws Exception {
     // A checkpoint to evaluate: two single-process steps (validation at 2 writes checkpoints/best).
     RewardConfig c = DataParallelRank.config(2, 1);
     RewardStep step = RewardStep.create(c, RewardData.load(c.data()), org.steer4j.dist.Distributed.single());
@@ -211,8 +211,11 @@ public class DataParallelTest {
     // 3 contexts x (labels 0, 1 and "all"), over 9 batches sharded 5 + 4
     assertEquals(1 + 3 * 3, csv.lines().count(), csv);
     assertEquals(csv, Files.readString(two.resolve("results.csv")), "two ranks' results.csv vs one process's");
-    // and every double of every row (mean and SEM summed in batch order, as one process sums them)
-    assertEquals(Files.readString(one.resolve("rows.txt")), Files.readString(two.resolve("rows.txt")), "rows, bit for bit");
+    // and every double of every row (mean and SEM summed in batch order, as one process sums them),
+    // the active-elicitation rows too (each user's session its own random stream)
+    String rows = Files.readString(one.resolve("rows.txt"));
+    assertEquals(3 * 4, rows.lines().filter(l -> l.startsWith("elicitation ")).count(), "3 strategies x Q = 0..3: " + rows);
+    assertEquals(rows, Files.readString(two.resolve("rows.txt")), "rows, bit for bit");
   }
 
   @Test
