@@ -81,8 +81,8 @@ public final class RewardStep implements Step {
           + " ranks: run with a world size that divides it, or with micro_batches 1 (BatchNorm synchronised across the ranks)");
     }
     if (Math.max(micro, world) > config.sampler().batchSize()) {
-      throw new IllegalArgumentException((micro > 1 ? "runtime.micro_batches = " + micro : world + " ranks") + " exceed sampler.batch_size = "
-          + config.sampler().batchSize() + " (every micro-batch and every rank needs a task)");
+      throw new IllegalArgumentException((micro >= world ? "runtime.micro_batches = " + micro + " exceeds" : world + " ranks exceed")
+          + " sampler.batch_size = " + config.sampler().batchSize() + " (every micro-batch and every rank needs a task)");
     }
     boolean synchronised = micro == 1 && world > 1;
     if (synchronised && !config.model().fusedDecoder()) {
@@ -130,7 +130,7 @@ public final class RewardStep implements Step {
    */
   @Override
   public Map<String, Double> run(Rng rng) {
-    long started = System.nanoTime();
+    long started = System.nanoTime(), communication = dist.communicationNanos();  // BatchNorm's sums, the gradients, the metrics
     Batch batch = sampler.sample(rng);
     long seed = rng.nextLong();  // dropout and latent noise of this step
     net.train(true);
@@ -172,7 +172,6 @@ public final class RewardStep implements Step {
     if (accumulated != null) {
       MicroBatchGradients.restore(params, accumulated);
     }
-    long communication = dist.communicationNanos();
     optimizer.step();  // sums the gradients over the ranks first
     if (bn != null) mergeRunningStatistics(bn, before, per);
     if (world > 1) {
