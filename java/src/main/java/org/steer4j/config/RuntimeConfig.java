@@ -38,7 +38,21 @@ public record RuntimeConfig(long seed, int threads, Device device, Precision dty
 
     /** The LibTorch device ({@code cuda:0} for cuda). */
     public org.bytedeco.pytorch.Device torch() {
-      return new org.bytedeco.pytorch.Device(this == CUDA ? "cuda:0" : "cpu");
+      return torch(0);
+    }
+
+    /**
+     * The device of the process with local rank {@code localRank} on its machine: {@code
+     * cuda:<localRank>} for cuda (one GPU per process, as torchrun jobs use them; narrow the GPUs
+     * a job sees with CUDA_VISIBLE_DEVICES), {@code cpu} for cpu.
+     */
+    public org.bytedeco.pytorch.Device torch(int localRank) {
+      return new org.bytedeco.pytorch.Device(name(localRank));
+    }
+
+    /** The device's name, as {@link #torch(int)} makes it. */
+    public String name(int localRank) {
+      return this == CUDA ? "cuda:" + localRank : "cpu";
     }
   }
 

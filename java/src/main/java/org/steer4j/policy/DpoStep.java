@@ -19,6 +19,7 @@ import org.steer4j.data.TaskSampler;
 import org.steer4j.kernels.Tape;
 import org.steer4j.runtime.AtomicFiles;
 import org.steer4j.config.Configs;
+import org.steer4j.config.RuntimeConfig;
 import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Rng;
 import org.steer4j.train.FusedAdam;
@@ -95,9 +96,14 @@ public final class DpoStep implements Step {
 
   /**
    * Refuses a world size that does not divide {@code dpo.gradient_accumulation} (every rank runs
-   * the same number of the step's micro-batches).
+   * the same number of the step's micro-batches), and CUDA on several ranks (no NCCL yet).
    */
   public static void checkWorldSize(PolicyConfig config, int worldSize) {
+    if (worldSize > 1 && config.runtime().device() == RuntimeConfig.Device.CUDA) {
+      throw new IllegalArgumentException(config.run().name() + ": runtime.device: cuda on " + worldSize + " ranks: summing CUDA gradients across"
+          + " processes needs NCCL, which steer4j does not drive yet (its c10d group is Gloo, CPU tensors); train on one GPU, or on the CPU"
+          + " with --nproc (steer4j embed --nproc does use a GPU per rank)");
+    }
     int k = config.dpo().gradientAccumulation();
     if (k % worldSize != 0) {
       throw new IllegalArgumentException(config.run().name() + ": dpo.gradient_accumulation = " + k + " can't be shared by " + worldSize

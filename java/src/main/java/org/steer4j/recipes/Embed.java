@@ -201,7 +201,7 @@ public final class Embed {
           }
           if (model == null) {
             log.info("embed: loading %s in %s on %s", modelDir, config.model().dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT));
-            model = DecoderLm.load(modelDir, config.model().dtype(), config.runtime().device().torch());
+            model = DecoderLm.load(modelDir, config.model().dtype(), config.runtime().device().torch(dist.env().localRank()));  // a GPU per rank
             embedder = new Embedder(model, tokenizer, format, system, eos, config.batchSize());
           }
           List<String[]> shardTexts = new ArrayList<>();

@@ -112,4 +112,14 @@ class DpoDataParallelTest {
     DpoStep.checkWorldSize(c, 2);
     DpoStep.checkWorldSize(c, 1);
   }
+
+  @Test
+  void cudaOnSeveralRanksIsRefusedUntilNcclIsDriven() {
+    PolicyConfig c = PolicyFixtures.policyConfig("np_dpo", List.of("dpo.gradient_accumulation=2", "runtime.device=cuda"));
+    var e = assertThrows(IllegalArgumentException.class, () -> DpoStep.checkWorldSize(c, 2));
+    assertTrue(e.getMessage().contains("runtime.device: cuda on 2 ranks") && e.getMessage().contains("NCCL"), e.getMessage());
+    DpoStep.checkWorldSize(c, 1);  // one GPU: fine
+    assertEquals("cuda:1", org.steer4j.config.RuntimeConfig.Device.CUDA.name(1), "a GPU per local rank");
+    assertEquals("cpu", org.steer4j.config.RuntimeConfig.Device.CPU.name(1));
+  }
 }
