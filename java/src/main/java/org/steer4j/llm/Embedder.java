@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.steer4j.dist.Distributed;
 import org.steer4j.runtime.Tensors;
 
 /**
@@ -62,6 +63,16 @@ public final class Embedder {
    * receives the number of texts done after each batch.
    */
   public Tensor embed(List<long[]> ids, LongConsumer progress) {
+    return embed(ids, progress, Distributed.single());
+  }
+
+  /**
+   * The same sharded over the ranks of {@code dist} (a collective): the batches are those one
+   * process forms (longest texts first), rank r embeds those with index i % W == r, and the rows
+   * are all-gathered, so every rank gets one process's table (bit for bit at the same threads per
+   * process). {@code progress} counts this rank's texts.
+   */
+  public Tensor embed(List<long[]> ids, LongConsumer progress, Distributed dist) {
     int n = ids.size();
     int vocab = model.config().vocabSize();
     for (int i = 0; i < n; ++i) {
@@ -72,34 +83,71 @@ public final class Embedder {
         }
       }
     }
-    Tensor out = Tensors.empty(new TensorOptions(ScalarType.Float), n, model.config().hiddenSize());
+    int hidden = model.config().hiddenSize();
+    Tensor out = Tensors.empty(new TensorOptions(ScalarType.Float), n, hidden);
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; ++i) order[i] = i;
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> ids.get(i).length).reversed());  // longest first: OOM shows at once
-    long done = 0;
+    int batches = (n + batchSize - 1) / batchSize;
+    long[] done = {0};
     try (NoGradGuard guard = new NoGradGuard()) {
-      for (int start = 0; start < n; start += batchSize) {
-        int count = Math.min(batchSize, n - start);
-        try (PointerScope scope = new PointerScope()) {
-          int width = ids.get(order[start]).length + 1;
-          long[] flat = new long[count * width], mask = new long[count * width], rows = new long[count];
-          for (int b = 0; b < count; ++b) {
-            long[] seq = ids.get(order[start + b]);
-            System.arraycopy(seq, 0, flat, b * width, seq.length);
-            flat[b * width + seq.length] = eosId;
-            Arrays.fill(mask, b * width, b * width + seq.length + 1, 1);
-            rows[b] = order[start + b];
+      if (dist.worldSize() == 1) {
+        for (int i = 0; i < batches; ++i) {
+          try (PointerScope scope = new PointerScope()) {
+            int start = i * batchSize, count = Math.min(batchSize, n - start);
+            out.index_copy_(0, tensor(rowsOf(order, start, count)), batch(ids, order, start, count));
+            progress(progress, done, count);
           }
-          Tensor idsT = tensor(flat).view(count, width).to(model.device(), ScalarType.Long);
-          Tensor maskT = tensor(mask).view(count, width).to(model.device(), ScalarType.Long);
-          Tensor h = model.lastTokenHidden(idsT, maskT, ForwardOptions.BASE).to(ScalarType.Float).cpu();
-          out.index_copy_(0, tensor(rows), h);
         }
-        done += count;
-        if (progress != null) progress.accept(done);
+      } else {
+        double[][] perBatch = dist.shard(batches, batchSize * hidden, i -> {
+          try (PointerScope scope = new PointerScope()) {
+            int start = i * batchSize, count = Math.min(batchSize, n - start);
+            float[] values = new float[count * hidden];
+            batch(ids, order, start, count).contiguous().data_ptr_float().get(values);
+            double[] padded = new double[batchSize * hidden];
+            for (int k = 0; k < values.length; ++k) padded[k] = values[k];  // a float in a double: exact
+            progress(progress, done, count);
+            return padded;
+          }
+        });
+        float[] flat = new float[n * hidden];
+        for (int i = 0; i < batches; ++i) {
+          int start = i * batchSize, count = Math.min(batchSize, n - start);
+          for (int b = 0; b < count; ++b) {
+            for (int j = 0; j < hidden; ++j) flat[order[start + b] * hidden + j] = (float) perBatch[i][b * hidden + j];
+          }
+        }
+        out = tensor(flat).view(n, hidden);
       }
     }
     return out;
+  }
+
+  private static long[] rowsOf(Integer[] order, int start, int count) {
+    long[] rows = new long[count];
+    for (int b = 0; b < count; ++b) rows[b] = order[start + b];
+    return rows;
+  }
+
+  private static void progress(LongConsumer progress, long[] done, int count) {
+    done[0] += count;
+    if (progress != null) progress.accept(done[0]);
+  }
+
+  /** Last-token hidden states [count, hidden] (float, CPU) of the texts order[start .. start + count), each with EOS appended. */
+  private Tensor batch(List<long[]> ids, Integer[] order, int start, int count) {
+    int width = ids.get(order[start]).length + 1;
+    long[] flat = new long[count * width], mask = new long[count * width];
+    for (int b = 0; b < count; ++b) {
+      long[] seq = ids.get(order[start + b]);
+      System.arraycopy(seq, 0, flat, b * width, seq.length);
+      flat[b * width + seq.length] = eosId;
+      Arrays.fill(mask, b * width, b * width + seq.length + 1, 1);
+    }
+    Tensor idsT = tensor(flat).view(count, width).to(model.device(), ScalarType.Long);
+    Tensor maskT = tensor(mask).view(count, width).to(model.device(), ScalarType.Long);
+    return model.lastTokenHidden(idsT, maskT, ForwardOptions.BASE).to(ScalarType.Float).cpu();
   }
 
   public DecoderLm model() {

@@ -17,6 +17,7 @@ import org.steer4j.data.PairsDataset;
 import org.steer4j.data.Split;
 import org.steer4j.data.TextPairs;
 import org.steer4j.data.Users;
+import org.steer4j.dist.Distributed;
 import org.steer4j.io.TensorCache;
 import org.steer4j.io.TextFiles;
 import org.steer4j.runtime.Provenance;
@@ -45,6 +46,16 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
    */
   public static PolicyData load(PolicyDataConfig config, DecoderLm base, String baseFingerprint, ChatEncoder chat, int maxLength, TensorCache cache,
       RunLog log) {
+    return load(config, base, baseFingerprint, chat, maxLength, cache, log, Distributed.single());
+  }
+
+  /**
+   * The same on every rank of {@code dist} (a collective): base-model features missing from the
+   * cache (rank 0's view decides) are embedded sharded over the ranks ({@link Embedder#embed(List,
+   * java.util.function.LongConsumer, Distributed)}) and stored by rank 0 alone.
+   */
+  public static PolicyData load(PolicyDataConfig config, DecoderLm base, String baseFingerprint, ChatEncoder chat, int maxLength, TensorCache cache,
+      RunLog log, Distributed dist) {
     DialogueWorld world = null;
     Texts texts;
     Map<Integer, Integer> sourceRows = null;  // row of the text table -> row of the embeddings dataset
@@ -94,7 +105,7 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
       featuresB = embedded.featuresB().index_select(0, tensor(rows));
       description += "; context features from " + config.embeddings() + " (D " + embedded.width() + ")";
     } else {
-      Tensor[] f = baseEmbeddings(base, baseFingerprint, chat, texts, kept, cache, log);
+      Tensor[] f = baseEmbeddings(base, baseFingerprint, chat, texts, kept, cache, log, dist);
       featuresA = f[0];
       featuresB = f[1];
       description += "; context features: the base model's EOS embeddings (D " + featuresA.size(1) + ")";
@@ -172,7 +183,7 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
 
   /** The base model's EOS embeddings of both options of the kept rows (each distinct text once), cached. */
   private static Tensor[] baseEmbeddings(DecoderLm base, String baseFingerprint, ChatEncoder chat, Texts texts, List<Integer> kept, TensorCache cache,
-      RunLog log) {
+      RunLog log, Distributed dist) {
     Map<String, Integer> index = new LinkedHashMap<>();
     List<long[]> ids = new ArrayList<>();
     long[] rowsA = new long[kept.size()], rowsB = new long[kept.size()];
@@ -192,12 +203,21 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
     }
     Fingerprint key = new Fingerprint().add("base-eos-embeddings").add(baseFingerprint).add(chat.eosId()).add(ids.size());
     for (long[] t : ids) key.add(t);
-    Tensor all = cache.get("embeddings", key.hex(),
-        Provenance.of("policy_data", 0, ids.size() + " EOS embeddings of the base model").withInput("base_weights_texts", key.hex()), () -> {
+    String hex = key.hex();  // once: the digest is final
+    // Decided once, by rank 0's view, before anyone writes: every rank reads, or every rank embeds its share.
+    boolean stored = java.nio.file.Files.isRegularFile(cache.file("embeddings", hex));
+    if (dist.worldSize() > 1) stored = dist.allGather(new double[] {stored ? 1 : 0})[0][0] == 1;
+    Tensor computed = null;
+    if (!stored) {
       if (log != null) log.info("embedding %d distinct texts with the base model (once; cached in %s)", ids.size(), cache.dir());
-      Embedder embedder = new Embedder(base, chat.tokenizer(), chat.format(), null, chat.eosId(), 64);
-      return Map.of("embeddings", embedder.embed(ids, null));
-    }).get("embeddings");
+      computed = new Embedder(base, chat.tokenizer(), chat.format(), null, chat.eosId(), 64).embed(ids, null, dist);
+    }
+    Tensor fresh = computed;
+    Tensor all = fresh != null && !dist.isMain() ? fresh  // rank 0 stores it
+        : cache.get("embeddings", hex,
+            Provenance.of("policy_data", 0, ids.size() + " EOS embeddings of the base model").withInput("base_weights_texts", hex),
+            () -> Map.of("embeddings", fresh != null ? fresh : new Embedder(base, chat.tokenizer(), chat.format(), null, chat.eosId(), 64).embed(ids, null)))
+            .get("embeddings");
     return new Tensor[] {all.index_select(0, tensor(rowsA)), all.index_select(0, tensor(rowsB))};
   }
 }

@@ -51,9 +51,9 @@ import org.steer4j.train.Listeners;
  * Rerunning on the same directory ({@code --resume}) continues unfinished training.
  *
  * <p>Data parallel ({@link #distributed}): rank 0 does everything above; every other rank waits
- * for rank 0's base model and data (then reads them from the caches rank 0 filled), computes its
- * share of the reference log-probs with the others (a missing table is sharded by batch and
- * stored by rank 0), trains its share of each policy's micro-batches when rank 0 starts that
+ * for rank 0's base model (pretrained or named), then computes its share of the base model's
+ * context features and of the reference log-probs with the others (a missing table is sharded by
+ * batch and stored by rank 0; a cached one is read), trains its share of each policy's micro-batches when rank 0 starts that
  * policy and scores its share of the test batches (rank 0 gathers them), writing nothing; it
  * waits, however long, while rank 0 alone generates with the previous policy.
  */
@@ -63,7 +63,7 @@ public final class PolicyExperiment {
   private final RunDirectory run;
   private RunLog log;
   private Distributed dist = Distributed.single();
-  private static final String DATA_READY = "policy_data_ready";
+  private static final String DATA_READY = "policy_base_ready";
 
   public PolicyExperiment(PolicyExperimentConfig config, Path configDir, RunDirectory run) {
     this.config = config;
@@ -134,6 +134,7 @@ public final class PolicyExperiment {
     Device device = config.runtime().device().torch();
     Path cacheDir = Path.of(config.data().cacheDir());
     BaseModelConfig base = resolveBase(device);
+    dist.publish(DATA_READY, "");  // the base model is on disk now: the other ranks load it and take their share of the passes below
     log.info("base model %s (%s, %s); %s; run directory %s", base.path(), base.dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT),
         (dist.worldSize() == 1 ? "" : dist.worldSize() + " ranks x ") + Native.threads() + (Native.threads() == 1 ? " thread" : " threads"), run);
 
@@ -149,9 +150,8 @@ public final class PolicyExperiment {
       }
       RunInputs.recordOrCheck(run.path(), inputs);
       TensorCache features = new TensorCache(cacheDir.resolve("embeddings"));
-      PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log);
+      PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), features, log, dist);  // features sharded
       log.info("data: %s", data.description());
-      dist.publish(DATA_READY, "");  // the base model and the features are cached now
       float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);  // sharded over the ranks
 
       List<AccuracyRow> accuracy = new ArrayList<>();
@@ -221,8 +221,8 @@ public final class PolicyExperiment {
   }
 
   /**
-   * Rank r > 0: once rank 0 has the base model and data in their caches, loads them, computes its
-   * share of the reference log-probs with the others, and trains its share of each policy's steps
+   * Rank r > 0: once rank 0 has the base model, loads it, computes its share of the context
+   * features and the reference log-probs with the others, and trains its share of each policy's steps
    * when rank 0 starts it (no checkpoints, metrics or files: rank 0 writes those), then evaluates
    * its share of the test batches from the best checkpoint rank 0 wrote; then leaves.
    */
@@ -235,7 +235,8 @@ public final class PolicyExperiment {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
       ChatEncoder chat = new ChatEncoder(tokenizer, base.format().renderer(lm.config(), tokenizer.file()), base.systemPrompt(), tokenizer.eosId(lm.config()));
       String fingerprint = ReferenceLogProbCache.modelFingerprint(lm);
-      PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), new TensorCache(cacheDir.resolve("embeddings")), log);
+      PolicyData data = PolicyData.load(config.data(), lm, fingerprint, chat, base.maxLength(), new TensorCache(cacheDir.resolve("embeddings")), log,
+          dist);
       float[][] reference = reference(models, lm, fingerprint, data, tokenizer.file(), cacheDir);
       for (int k = 0; k < models.size(); ++k) {
         PolicyConfig m = models.get(k);

@@ -24,6 +24,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class Fingerprint {
   private final MessageDigest digest;
+  private String hex;  // once computed: the digest is final (MessageDigest.digest() resets it)
 
   public Fingerprint() {
     try {
@@ -34,6 +35,7 @@ public final class Fingerprint {
   }
 
   public Fingerprint add(String s) {
+    sealed();
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     add(b.length);
     digest.update(b);
@@ -41,11 +43,13 @@ public final class Fingerprint {
   }
 
   public Fingerprint add(long v) {
+    sealed();
     digest.update(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
     return this;
   }
 
   public Fingerprint add(long[] values) {
+    sealed();
     add(values.length);
     ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (long v : values) b.putLong(v);
@@ -55,6 +59,7 @@ public final class Fingerprint {
 
   /** A tensor's dtype, shape and bytes (copied to the CPU one tensor at a time). */
   public Fingerprint add(Tensor t) {
+    sealed();
     try (PointerScope scope = new PointerScope()) {
       Tensor c = t.detach().cpu().contiguous();
       add(c.scalar_type().intern().name());
@@ -70,6 +75,7 @@ public final class Fingerprint {
 
   /** Named tensors, in the map's order. */
   public Fingerprint add(Map<String, Tensor> tensors) {
+    sealed();
     add(tensors.size());
     for (var e : tensors.entrySet()) add(e.getKey()).add(e.getValue());
     return this;
@@ -77,6 +83,7 @@ public final class Fingerprint {
 
   /** A file's bytes. */
   public Fingerprint addFile(Path file) {
+    sealed();
     try (InputStream in = Files.newInputStream(file)) {
       add(file.getFileName().toString());
       add(Files.size(file));
@@ -103,7 +110,13 @@ public final class Fingerprint {
   }
 
   /** The fingerprint in hex (64 characters); the builder can't be used afterwards. */
+  private void sealed() {
+    if (hex != null) throw new IllegalStateException("Fingerprint: a field added after hex() was read");
+  }
+
+  /** The fingerprint; the same on every call, and no field can be added after the first. */
   public String hex() {
-    return HexFormat.of().formatHex(digest.digest());
+    if (hex == null) hex = HexFormat.of().formatHex(digest.digest());
+    return hex;
   }
 }
