@@ -109,6 +109,9 @@ class ExperimentCommandTest {
     assertEquals(0, ranks.code(), ranks.err());
     Path a = runDirectory(one), b = runDirectory(two);
     assertTrue(Files.readString(b.resolve("run.log")).contains("computed and stored in"), Files.readString(b.resolve("run.log")));
+    // the report says where the run computed
+    assertTrue(Files.readString(a.resolve("report.md")).contains(" on 1 thread;"), Files.readString(a.resolve("report.md")));
+    assertTrue(Files.readString(b.resolve("report.md")).contains(" on 2 ranks x 1 thread;"), Files.readString(b.resolve("report.md")));
     for (String f : List.of("results.csv", "generation.csv", "generation_models.csv")) {
       assertEquals(Files.readString(a.resolve(f)), Files.readString(b.resolve(f)), f);
     }
