@@ -115,9 +115,6 @@ public final class Distributed implements AutoCloseable {
     return new Distributed(env, store, group, heartbeat, bucketBytes);
   }
 
-  private static final String WORLD_KEY = "steer4j/join/world_size";
-  private static final String JOINED = "steer4j/join/rank/";
-
   /**
    * Before Gloo's rendezvous (which, for ranks started with different WORLD_SIZEs or two
    * processes with one RANK, waits for peers that never come: minutes, then an error naming
@@ -129,32 +126,35 @@ public final class Distributed implements AutoCloseable {
    * @throws DistributedException when a rank does not check in within the timeout
    */
   static void checkWorld(TCPStore store, TorchRunEnv env) {
+    // torchrun's agent store outlives a restart of the workers: this attempt's keys only
+    String join = "steer4j/join" + TorchRunEnv.storePrefix(System.getenv()) + "/";
+    String worldKey = join + "world_size", joined = join + "rank/";
     String world = Integer.toString(env.worldSize());
     try {
       if (env.rank() != 0) {
-        if (store.add(JOINED + env.rank() + "/claims", 1) > 1) {
+        if (store.add(joined + env.rank() + "/claims", 1) > 1) {
           throw new InputException("rank " + env.rank() + ": RANK=" + env.rank() + " is already taken by another process of this job"
               + " (every process needs its own RANK in [0, WORLD_SIZE))");
         }
-        store.set(JOINED + env.rank(), world);
-        String theirs = store.get_to_str(WORLD_KEY);
+        store.set(joined + env.rank(), world);
+        String theirs = store.get_to_str(worldKey);
         if (!theirs.equals(world)) {
           throw new InputException("rank " + env.rank() + ": WORLD_SIZE=" + world + ", but rank 0 started a world of WORLD_SIZE=" + theirs
               + " (every rank needs the same WORLD_SIZE)");
         }
         return;
       }
-      store.set(WORLD_KEY, world);
+      store.set(worldKey, world);
       long deadline = System.nanoTime() + env.timeout().toNanos();
       for (int r = 1; r < env.worldSize(); ++r) {
-        while (!store.check(new StringVector(JOINED + r))) {
+        while (!store.check(new StringVector(joined + r))) {
           if (System.nanoTime() > deadline) {
             throw new DistributedException("rank 0: rank " + r + " of " + world + " did not join through " + env.masterAddr() + ":" + env.masterPort()
                 + " within " + env.timeout().toSeconds() + " s (" + TorchRunEnv.TIMEOUT + "; is every rank started, with WORLD_SIZE=" + world + "?)");
           }
           Thread.sleep(50);
         }
-        String theirs = store.get_to_str(JOINED + r);
+        String theirs = store.get_to_str(joined + r);
         if (!theirs.equals(world)) {
           throw new InputException("rank 0: rank " + r + " was started with WORLD_SIZE=" + theirs + ", rank 0 with WORLD_SIZE=" + world
               + " (every rank needs the same WORLD_SIZE)");

@@ -42,6 +42,12 @@ class DistributedTest {
   }
 
   @Test
+  void torchrunsAgentStoreScopesTheKeysByAttempt() {
+    assertEquals("", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_RESTART_COUNT", "1")), "our own store: nothing outlives the job");
+    assertEquals("/worker/attempt_1", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "1")));
+  }
+
+  @Test
   void aBrokenContractIsNamed() {
     assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "2", "MASTER_PORT", "1"))).getMessage()
         .contains("RANK is not set"));
