@@ -103,6 +103,7 @@ final class ExperimentCommand implements Callable<Integer> {
       RewardExperimentConfig given = Configs.load(RewardExperimentConfig.class, saved, overrides);
       ExperimentRuns.refuseChanges(resume, run, given, new RewardExperiment(run, modelFiles, null).modelConfigs(),
           new RewardExperiment(given, modelFiles, null).modelConfigs());
+      new RewardExperiment(given, modelFiles, null).checkWorldSize(dist.worldSize());  // e.g. micro_batches 2 resumed on 3 ranks
       dist.publish("run_dir", resume.toAbsolutePath().toString());
       RunDirectory dir = RunDirectory.open(resume);
       if (!Configs.differences(run, given).isEmpty()) dir.saveConfig(given);  // only elicitation.* can differ here: recorded
@@ -122,7 +123,7 @@ final class ExperimentCommand implements Callable<Integer> {
     List<String> resolved = ExperimentRuns.resolveMicroBatches(probe.runtime().microBatches(), dist.worldSize(),
         ExperimentRuns.resolveThreads(probe.runtime().threads(), overrides));
     RewardExperimentConfig cfg = Configs.load(RewardExperimentConfig.class, config, resolved);
-    new RewardExperiment(cfg, configDir, null).check();
+    new RewardExperiment(cfg, configDir, null).distributed(dist).check();
     List<String> files = new ArrayList<>(cfg.models());  // the pipeline's configs travel with the run too
     if (cfg.pipeline().prepare() != null) files.add(cfg.pipeline().prepare());
     if (cfg.pipeline().embed() != null) files.add(cfg.pipeline().embed());

@@ -36,7 +36,12 @@ public record RuntimeConfig(long seed, int threads, Device device, Precision dty
     CPU,
     CUDA;
 
-    /** The LibTorch device ({@code cuda:0} for cuda). */
+    /**
+     * The LibTorch device ({@code cuda:0} for cuda).
+     *
+     * @throws ConfigException for cuda where LibTorch sees no CUDA device (a CPU-only build, or no
+     *     GPU): one line, rather than the dispatcher's error at the first tensor moved there
+     */
     public org.bytedeco.pytorch.Device torch() {
       return torch(0);
     }
@@ -47,6 +52,9 @@ public record RuntimeConfig(long seed, int threads, Device device, Precision dty
      * a job sees with CUDA_VISIBLE_DEVICES), {@code cpu} for cpu.
      */
     public org.bytedeco.pytorch.Device torch(int localRank) {
+      if (this == CUDA && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
+        throw new ConfigException("runtime.device: cuda, but LibTorch sees no CUDA device here (a CPU-only LibTorch, or no GPU): set runtime.device=cpu");
+      }
       return new org.bytedeco.pytorch.Device(name(localRank));
     }
 

@@ -24,6 +24,7 @@ import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.gloo.Device;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_gloo;
+import org.steer4j.runtime.InputException;
 import org.steer4j.runtime.Native;
 
 /**
@@ -94,6 +95,7 @@ public final class Distributed implements AutoCloseable {
       throw new DistributedException("rank " + env.rank() + ": can't " + (env.rank() == 0 ? "host" : "reach") + " the rendezvous store at "
           + where + " (MASTER_ADDR:MASTER_PORT) within " + env.timeout().toSeconds() + " s: " + Heartbeat.firstLine(e.getMessage()), e);
     }
+    checkWorld(store, env);
     ProcessGroupGloo group;
     try {
       ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(timeout);
@@ -111,6 +113,62 @@ public final class Distributed implements AutoCloseable {
     group.retainReference();
     beatClient.retainReference();
     return new Distributed(env, store, group, heartbeat, bucketBytes);
+  }
+
+  /**
+   * Before Gloo's rendezvous (which, for ranks started with different WORLD_SIZEs or two
+   * processes with one RANK, waits for peers that never come: minutes, then an error naming
+   * neither), every rank checks the launch through the store: rank 0 publishes its WORLD_SIZE, each
+   * other rank claims its RANK (a second claim is refused) and hands in its WORLD_SIZE, and rank 0
+   * compares each as it arrives. A mismatch fails both sides at once, naming the variables.
+   *
+   * @throws InputException on a mismatch or a taken RANK
+   * @throws DistributedException when a rank does not check in within the timeout
+   */
+  static void checkWorld(TCPStore store, TorchRunEnv env) {
+    // torchrun's agent store outlives a restart of the workers: this attempt's keys only
+    String join = "steer4j/join" + TorchRunEnv.storePrefix(System.getenv()) + "/";
+    String worldKey = join + "world_size", joined = join + "rank/";
+    String world = Integer.toString(env.worldSize());
+    try {
+      if (env.rank() != 0) {
+        if (store.add(joined + env.rank() + "/claims", 1) > 1) {
+          throw new InputException("rank " + env.rank() + ": RANK=" + env.rank() + " is already taken by another process of this job"
+              + " (every process needs its own RANK in [0, WORLD_SIZE))");
+        }
+        store.set(joined + env.rank(), world);
+        String theirs = store.get_to_str(worldKey);
+        if (!theirs.equals(world)) {
+          throw new InputException("rank " + env.rank() + ": WORLD_SIZE=" + world + ", but rank 0 started a world of WORLD_SIZE=" + theirs
+              + " (every rank needs the same WORLD_SIZE)");
+        }
+        return;
+      }
+      store.set(worldKey, world);
+      long deadline = System.nanoTime() + env.timeout().toNanos();
+      for (int r = 1; r < env.worldSize(); ++r) {
+        while (!store.check(new StringVector(joined + r))) {
+          if (System.nanoTime() > deadline) {
+            throw new DistributedException("rank 0: rank " + r + " of " + world + " did not join through " + env.masterAddr() + ":" + env.masterPort()
+                + " within " + env.timeout().toSeconds() + " s (" + TorchRunEnv.TIMEOUT + "; is every rank started, with WORLD_SIZE=" + world + "?)");
+          }
+          Thread.sleep(50);
+        }
+        String theirs = store.get_to_str(joined + r);
+        if (!theirs.equals(world)) {
+          throw new InputException("rank 0: rank " + r + " was started with WORLD_SIZE=" + theirs + ", rank 0 with WORLD_SIZE=" + world
+              + " (every rank needs the same WORLD_SIZE)");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DistributedException("rank " + env.rank() + ": interrupted while joining", e);
+    } catch (InputException | DistributedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new DistributedException("rank " + env.rank() + ": the rendezvous store at " + env.masterAddr() + ":" + env.masterPort()
+          + " failed while joining: " + Heartbeat.firstLine(e.getMessage()), e);
+    }
   }
 
   private static TCPStoreOptions storeOptions(TorchRunEnv env, boolean server) {

@@ -19,13 +19,18 @@ import java.util.concurrent.TimeUnit;
  * A local {@code torchrun}: starts {@code nproc} JVMs running one main class, each with the
  * launcher environment of its rank ({@link TorchRunEnv#forLocalRank}, loopback, a free port),
  * the parent's JVM options and class path. Rank 0's output streams through; the others' goes to
- * a temporary log each, whose tail is printed if that rank fails. The first rank to fail ends the
+ * a temporary log each, whose tail is printed (and the file kept) if that rank fails first; the others' logs are deleted. The first rank to fail ends the
  * others (SIGTERM, then SIGKILL after 10 s) and its exit status is the launcher's.
  */
 public final class Launcher {
   private Launcher() {}
 
   public static int run(int nproc, String mainClass, List<String> args, Duration timeout, PrintStream err) {
+    return run(nproc, mainClass, args, timeout, err, null);
+  }
+
+  /** The same with the ranks' logs in {@code logDir} (null: the temporary directory). */
+  static int run(int nproc, String mainClass, List<String> args, Duration timeout, PrintStream err, Path logDir) {
     if (nproc < 2) throw new IllegalArgumentException("--nproc must be >= 2 to launch ranks, got " + nproc);
     if (System.getenv("WORLD_SIZE") != null) {
       throw new IllegalArgumentException("--nproc: this process is already rank " + System.getenv("RANK") + " of a job (WORLD_SIZE is set)");
@@ -50,17 +55,17 @@ public final class Launcher {
           pb.inheritIO();
           logs.add(null);
         } else {
-          Path log = Files.createTempFile("steer4j-rank" + r + "-", ".log");
+          Path log = logDir == null ? Files.createTempFile("steer4j-rank" + r + "-", ".log") : Files.createTempFile(logDir, "steer4j-rank" + r + "-", ".log");
           pb.redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
           logs.add(log);
         }
         ranks.add(pb.start());
       }
-      int status = await(ranks, logs, err);
-      if (status == 0) {
-        for (Path log : logs) {
-          if (log != null) Files.deleteIfExists(log);
-        }
+      int[] failed = {-1};
+      int status = await(ranks, logs, err, failed);
+      int failedRank = failed[0];
+      for (int r = 0; r < logs.size(); ++r) {  // the failed rank's log is kept (its path was printed); the stopped ranks' are not
+        if (logs.get(r) != null && (status == 0 || r != failedRank)) Files.deleteIfExists(logs.get(r));
       }
       return status;
     } catch (IOException e) {
@@ -76,7 +81,7 @@ public final class Launcher {
   }
 
   /** Waits for every rank; the first non-zero exit ends the others and is returned. */
-  private static int await(List<Process> ranks, List<Path> logs, PrintStream err) throws IOException {
+  private static int await(List<Process> ranks, List<Path> logs, PrintStream err, int[] failedRank) throws IOException {
     List<Process> running = new ArrayList<>(ranks);
     Process failed = null;
     while (!running.isEmpty()) {
@@ -107,6 +112,7 @@ public final class Launcher {
     }
     if (failed == null) return 0;
     int rank = ranks.indexOf(failed);
+    failedRank[0] = rank;
     err.println("steer4j: rank " + rank + " of " + ranks.size() + " failed first (exit status " + failed.exitValue() + "); the other ranks were stopped");
     Path log = logs.get(rank);
     if (log != null) {

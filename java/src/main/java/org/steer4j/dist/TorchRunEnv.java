@@ -67,6 +67,19 @@ public record TorchRunEnv(String masterAddr, int masterPort, int worldSize, int 
     }
   }
 
+  /**
+   * The part of a store key that names this attempt of the job: under torchrun's agent store
+   * ({@code TORCHELASTIC_USE_AGENT_STORE=True}: the store on MASTER_PORT is torchrun's, and outlives
+   * a restart of the workers) {@code /worker/attempt_<TORCHELASTIC_RESTART_COUNT>}, as PyTorch's
+   * {@code env://} rendezvous prefixes its keys; else none. (Only the join check's keys use it
+   * so far: Gloo's, "run_dir" and the heartbeats' are not scoped yet, so a job restarted by
+   * {@code torchrun --max-restarts} still reads the attempt before's.)
+   */
+  public static String storePrefix(Map<String, String> env) {
+    if (!"True".equals(env.get("TORCHELASTIC_USE_AGENT_STORE"))) return "";
+    return "/worker/attempt_" + (long) number(env, "TORCHELASTIC_RESTART_COUNT", 0);
+  }
+
   /** The variables a launcher gives rank {@code rank} of a job of {@code world} on this machine. */
   public static Map<String, String> forLocalRank(String addr, int port, int world, int rank, Duration timeout) {
     Map<String, String> env = new LinkedHashMap<>();

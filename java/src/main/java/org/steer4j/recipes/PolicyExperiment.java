@@ -135,8 +135,9 @@ public final class PolicyExperiment {
     Path cacheDir = Path.of(config.data().cacheDir());
     BaseModelConfig base = resolveBase(device);
     dist.publish(DATA_READY, "");  // the base model is on disk now: the other ranks load it and take their share of the passes below
+    String compute = (dist.worldSize() == 1 ? "" : dist.worldSize() + " ranks x ") + Native.threads() + (Native.threads() == 1 ? " thread" : " threads");
     log.info("base model %s (%s, %s); %s; run directory %s", base.path(), base.dtype().torchName(), config.runtime().device().name().toLowerCase(Locale.ROOT),
-        (dist.worldSize() == 1 ? "" : dist.worldSize() + " ranks x ") + Native.threads() + (Native.threads() == 1 ? " thread" : " threads"), run);
+        compute, run);
 
     try (TextTokenizer tokenizer = TextTokenizer.load(Path.of(base.tokenizerPath()))) {
       DecoderLm lm = DecoderLm.load(Path.of(base.path()), base.dtype(), device);
@@ -214,7 +215,7 @@ public final class PolicyExperiment {
       java.util.Set<String> conditional = new java.util.LinkedHashSet<>();
       for (PolicyConfig m : models) if (m.policy().conditional()) conditional.add(m.run().name());
       PolicyReport.write(run, config, outcome.accuracy(), outcome.generation(), outcome.examples(), training, conditional, data.description(),
-          outcome.base(), seconds, loadBefore);
+          outcome.base(), seconds, compute, loadBefore);
       log.info("experiment done in %.1f s: %s", seconds, run.file("report.md"));
       return outcome;
     }

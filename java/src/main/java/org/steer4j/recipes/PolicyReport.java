@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.steer4j.run.RunDirectory;
 import org.steer4j.runtime.AtomicFiles;
-import org.steer4j.runtime.Native;
 import org.steer4j.eval.AccuracyRow;
 import org.steer4j.eval.Plots;
 import org.steer4j.eval.Results;
@@ -37,7 +36,7 @@ public final class PolicyReport {
 
   public static void write(RunDirectory run, PolicyExperimentConfig config, List<AccuracyRow> accuracy, List<GenerationEvaluator.Row> generation,
       List<GenerationEvaluator.Example> examples, Map<String, String> training, Set<String> conditionalModels, String data, String base,
-      double seconds, String loadBefore) throws IOException {
+      double seconds, String compute, String loadBefore) throws IOException {
     Results.writeCsv(run.file("results.csv"), accuracy, "objective");
     writeGeneration(run, generation);
     Path plots = run.path().resolve("plots");
@@ -52,8 +51,8 @@ public final class PolicyReport {
     StringBuilder sb = new StringBuilder("# Policy experiment: ").append(config.run().name()).append("\n\n");
     sb.append("- data: ").append(data).append('\n');
     sb.append("- base model: ").append(base).append('\n');
-    sb.append(String.format(Locale.ROOT, "- wall time: %.1f s (%.1f min) on %d threads; load average %s at the start, %s at the end%n", seconds,
-        seconds / 60, Native.threads(), loadBefore, loadAverage()));
+    sb.append(String.format(Locale.ROOT, "- wall time: %.1f s (%.1f min) on %s; load average %s at the start, %s at the end%n", seconds,
+        seconds / 60, compute, loadBefore, loadAverage()));
     sb.append(String.format(Locale.ROOT, "- evaluation: test split, %d batches x %d tasks per C, T = %d, implicit-reward accuracy on the targets"
         + " not in the context%n", config.eval().batches(), config.eval().batchSize(), config.eval().targets()));
     var g = config.eval().generation();

@@ -104,6 +104,23 @@ public final class RewardExperiment {
   }
 
   /**
+   * Every model config loads and can run on this job's world size ({@link RewardStep#checkWorldSize}:
+   * runtime.micro_batches, sampler.batch_size, model.fused_decoder), so a world it can't run on is
+   * refused before a run directory is made or resumed, not after the data is loaded.
+   *
+   * @throws ConfigException naming the model and the key
+   */
+  public void checkWorldSize(int worldSize) {
+    for (RewardConfig m : modelConfigs()) {
+      try {
+        RewardStep.checkWorldSize(m, worldSize);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(m.run().name() + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
    * Everything that can be checked before a run directory exists: every model file and the
    * pipeline's configs load, and a pairs dataset named by data.path is there with a valid
    * safetensors header (its full validation runs when it is read).
@@ -111,7 +128,7 @@ public final class RewardExperiment {
    * @throws org.steer4j.runtime.InputException naming the file at fault
    */
   public void check() {
-    modelConfigs();
+    checkWorldSize(dist.worldSize());
     var p = config.pipeline();
     if (p.prepare() != null) Configs.load(PrepareConfig.class, configDir.resolve(p.prepare()), p.prepareOverrides());
     if (p.embed() != null) Configs.load(EmbedConfig.class, configDir.resolve(p.embed()), p.embedOverrides());

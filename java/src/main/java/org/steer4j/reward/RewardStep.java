@@ -75,7 +75,28 @@ public final class RewardStep implements Step {
    * sums the gradients over the ranks.
    */
   public static RewardStep create(RewardConfig config, RewardData data, Distributed dist) {
+    checkWorldSize(config, dist.worldSize());
     int micro = config.runtime().microBatchesOrOne(), world = dist.worldSize();
+    boolean synchronised = micro == 1 && world > 1;
+    RewardNet net = RewardNetFactory.create(config, data.pairs().width());
+    Tensor pairs = data.pairs().stacked();
+    if (config.runtime().dtype() == Precision.BFLOAT16) pairs = pairs.to(ScalarType.BFloat16);
+    TaskSampler validation = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
+    TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
+    ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(),
+        data.provenance("reward_experiment", config.runtime().seed()));
+    FusedAdam optimizer = FusedAdam.of(Weights.parameters(net), config.train()).reduceGradients(dist);
+    if (synchronised) net.synchroniseBatchNorm(sums -> dist.allReduce(List.of(sums), Distributed.Reduction.SUM));
+    return new RewardStep(net, optimizer, sampler, validation, config, card, dist, micro);
+  }
+
+  /**
+   * Refuses a world size this config can't run on: {@code runtime.micro_batches} M > 1 that W does
+   * not divide, more micro-batches or ranks than {@code sampler.batch_size} tasks, or synchronised
+   * BatchNorm (M = 1, W > 1) without the fused decoder. Cheap: run before a run directory exists.
+   */
+  public static void checkWorldSize(RewardConfig config, int world) {
+    int micro = config.runtime().microBatchesOrOne();
     if (micro != 1 && micro % world != 0) {
       throw new IllegalArgumentException("runtime.micro_batches = " + micro + " can't be shared by " + world
           + " ranks: run with a world size that divides it, or with micro_batches 1 (BatchNorm synchronised across the ranks)");
@@ -89,16 +110,6 @@ public final class RewardStep implements Step {
       throw new IllegalArgumentException("runtime.micro_batches = 1 on " + world + " ranks synchronises BatchNorm, which runs in the fused"
           + " reward decoder: set model.fused_decoder: true, or runtime.micro_batches to a multiple of " + world);
     }
-    RewardNet net = RewardNetFactory.create(config, data.pairs().width());
-    Tensor pairs = data.pairs().stacked();
-    if (config.runtime().dtype() == Precision.BFLOAT16) pairs = pairs.to(ScalarType.BFloat16);
-    TaskSampler validation = new TaskSampler(pairs, data.users(), Split.VAL, config.sampler());
-    TaskSampler sampler = new TaskSampler(pairs, data.users(), Split.TRAIN, config.sampler()).reuseTargetBuffer();
-    ModelCard card = new ModelCard(config.model(), data.pairs().width(), data.pairs().labels(),
-        data.provenance("reward_experiment", config.runtime().seed()));
-    FusedAdam optimizer = FusedAdam.of(Weights.parameters(net), config.train()).reduceGradients(dist);
-    if (synchronised) net.synchroniseBatchNorm(sums -> dist.allReduce(List.of(sums), Distributed.Reduction.SUM));
-    return new RewardStep(net, optimizer, sampler, validation, config, card, dist, micro);
   }
 
   /** The optimiser steps of a run of this config on {@code data}. */

@@ -109,9 +109,38 @@ class ExperimentCommandTest {
     assertEquals(0, ranks.code(), ranks.err());
     Path a = runDirectory(one), b = runDirectory(two);
     assertTrue(Files.readString(b.resolve("run.log")).contains("computed and stored in"), Files.readString(b.resolve("run.log")));
+    // the report says where the run computed
+    assertTrue(Files.readString(a.resolve("report.md")).contains(" on 1 thread;"), Files.readString(a.resolve("report.md")));
+    assertTrue(Files.readString(b.resolve("report.md")).contains(" on 2 ranks x 1 thread;"), Files.readString(b.resolve("report.md")));
     for (String f : List.of("results.csv", "generation.csv", "generation_models.csv")) {
       assertEquals(Files.readString(a.resolve(f)), Files.readString(b.resolve(f)), f);
     }
+  }
+
+  @Test
+  void aRewardWorldSizeTheConfigCantRunOnIsRefusedBeforeTheRunDirectoryIsTouched() throws Exception {
+    String synthetic = Path.of("../configs/synthetic/experiment.yaml").toAbsolutePath().normalize().toString();
+    List<String> tiny = List.of("models=[nppl.yaml]", "data.size=400", "eval.batches=1", "eval.contexts=[0]", "curves=false", "runtime.threads=1",
+        "model_overrides=[train.steps=2, train.val_every=2, sampler.batch_size=4, model.hidden=16, model.fused_decoder=false]");
+    Path fresh = dir.resolve("fresh");
+    List<String> args = new java.util.ArrayList<>(List.of("experiment", synthetic, "--nproc", "2", "--dist-timeout", "60", "run.output_dir=" + fresh));
+    args.addAll(tiny);
+    assertEquals(2, Steer4jTest.run(args.toArray(String[]::new)).code(), "synchronised BatchNorm needs the fused decoder");
+    assertTrue(!Files.exists(fresh), "no run directory is made");
+
+    // a run with 2 micro-batches (local BatchNorm, unfused decoder) can't resume on 3 ranks
+    Path out = dir.resolve("m2");
+    args = new java.util.ArrayList<>(List.of("experiment", synthetic, "runtime.micro_batches=2", "run.output_dir=" + out));
+    args.addAll(tiny);
+    Steer4jTest.Result one = Steer4jTest.run(args.toArray(String[]::new));
+    assertEquals(0, one.code(), one.err());
+    Path run;
+    try (Stream<Path> s = Files.walk(out, 2)) {
+      run = s.filter(p -> p.getFileName().toString().endsWith("-synthetic")).findFirst().orElseThrow();
+    }
+    String log = Files.readString(run.resolve("run.log"));
+    assertEquals(2, Steer4jTest.run("experiment", synthetic, "--resume", run.toString(), "--nproc", "3", "--dist-timeout", "60").code());
+    assertEquals(log, Files.readString(run.resolve("run.log")), "the run is refused before rank 0 touches it");
   }
 
   @Test

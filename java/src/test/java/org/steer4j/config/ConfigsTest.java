@@ -31,6 +31,20 @@ class ConfigsTest {
   }
 
   @Test
+  void cudaWithoutACudaDeviceIsOneLineNamingTheKey() {
+    org.steer4j.runtime.Native.init(1);
+    if (org.bytedeco.pytorch.global.torch.cuda_is_available()) {
+      assertTrue(RuntimeConfig.Device.CUDA.torch().is_cuda());
+      return;
+    }
+    // was the dispatcher's "Could not run 'aten::empty_strided' with arguments from the 'CUDA' backend" and a stack trace, exit 70
+    var e = assertThrows(ConfigException.class, RuntimeConfig.Device.CUDA::torch);
+    assertTrue(e.getMessage().startsWith("runtime.device: cuda, but LibTorch sees no CUDA device here") && e.getMessage().endsWith("set runtime.device=cpu"),
+        e.getMessage());
+    assertTrue(RuntimeConfig.Device.CPU.torch().is_cpu());
+  }
+
+  @Test
   void unknownKeyIsNamedWithItsPathAndTheValidKeys() throws Exception {
     Path file = write("bad.yaml", "runtime:\n  thraeds: 2\n");
     var e = assertThrows(ConfigException.class, () -> Configs.load(SmokeConfig.class, file, List.of()));

@@ -4,16 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.steer4j.runtime.InputException;
 import org.steer4j.runtime.Native;
 
-/** The torchrun environment contract, the buckets of the all-reduce, and a world of one. */
+/** The torchrun environment contract (and a launch that breaks it between ranks), the buckets of the all-reduce, and a world of one. */
 class DistributedTest {
   @Test
   void withoutWorldSizeTheProcessIsAWorldOfOne() {
@@ -35,12 +42,77 @@ class DistributedTest {
   }
 
   @Test
+  void torchrunsAgentStoreScopesTheKeysByAttempt() {
+    assertEquals("", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_RESTART_COUNT", "1")), "our own store: nothing outlives the job");
+    assertEquals("/worker/attempt_1", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "1")));
+  }
+
+  @Test
   void aBrokenContractIsNamed() {
     assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "2", "MASTER_PORT", "1"))).getMessage()
         .contains("RANK is not set"));
     assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "2", "RANK", "2", "MASTER_PORT", "1"))).getMessage()
         .contains("RANK=2: must be in [0, WORLD_SIZE=2)"));
     assertTrue(assertThrows(InputException.class, () -> TorchRunEnv.of(Map.of("WORLD_SIZE", "two"))).getMessage().contains("WORLD_SIZE=two: not a number"));
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** What joining a job as {@code env} throws (null when it joined). */
+  static Callable<RuntimeException> join(TorchRunEnv env) {
+    return () -> {
+      try {
+        Distributed.start(env, Distributed.BUCKET_BYTES);
+        return null;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    };
+  }
+
+  @Test
+  void ranksStartedWithDifferentWorldSizesFailAtOnceNamingIt() throws Exception {
+    int port = freePort();
+    Duration timeout = Duration.ofSeconds(60);  // Gloo alone waited minutes, then named neither rank nor variable
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      long t0 = System.nanoTime();
+      Future<RuntimeException> zero = pool.submit(join(new TorchRunEnv("127.0.0.1", port, 2, 0, 0, 2, timeout)));
+      Future<RuntimeException> one = pool.submit(join(new TorchRunEnv("127.0.0.1", port, 3, 1, 1, 3, timeout)));
+      RuntimeException e0 = zero.get(30, TimeUnit.SECONDS), e1 = one.get(30, TimeUnit.SECONDS);
+      assertTrue(e0 instanceof InputException && e0.getMessage().equals("rank 0: rank 1 was started with WORLD_SIZE=3, rank 0 with WORLD_SIZE=2"
+          + " (every rank needs the same WORLD_SIZE)"), String.valueOf(e0));
+      assertTrue(e1 instanceof InputException && e1.getMessage().startsWith("rank 1: WORLD_SIZE=3, but rank 0 started a world of WORLD_SIZE=2"),
+          String.valueOf(e1));
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "well within the timeout");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aSecondProcessWithTheSameRankIsRefused() throws Exception {
+    int port = freePort();
+    Duration timeout = Duration.ofSeconds(3);  // rank 2 never comes: rank 0 and the first rank 1 time out
+    Native.loadLibraries();
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      Future<RuntimeException> zero = pool.submit(join(new TorchRunEnv("127.0.0.1", port, 3, 0, 0, 3, timeout)));
+      Future<RuntimeException> first = pool.submit(join(new TorchRunEnv("127.0.0.1", port, 3, 1, 1, 3, timeout)));
+      Thread.sleep(1500);  // the first rank 1 has claimed its RANK (the libraries are loaded: see above)
+      RuntimeException twin = pool.submit(join(new TorchRunEnv("127.0.0.1", port, 3, 1, 1, 3, timeout))).get(30, TimeUnit.SECONDS);
+      assertTrue(twin instanceof InputException && twin.getMessage().startsWith("rank 1: RANK=1 is already taken by another process"),
+          String.valueOf(twin));
+      RuntimeException e0 = zero.get(60, TimeUnit.SECONDS);
+      assertTrue(e0 instanceof DistributedException && e0.getMessage().startsWith("rank 0: rank 2 of 3 did not join"), String.valueOf(e0));
+      assertTrue(first.get(60, TimeUnit.SECONDS) instanceof DistributedException);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
