@@ -235,8 +235,8 @@ public final class RewardExperiment {
             + " held-out pairs after Q answers to the questions each strategy chose from a pool of " + config.elicitation().pool()
             + " of the user's pairs (" + config.elicitation().batches() * config.elicitation().batchSize() + " users; elicitation.csv).\n"
             + Results.markdown(elicitation).replace("**label ", "**strategy ").replace("C=", "Q=")));
-    log.info("experiment done in %.1f s (%.1f s over the run's %d sessions): %s, %s", session, seconds, clock.sessions(), run.file("results.csv"),
-        run.file("report.md"));
+    log.info("experiment done in %.1f s (%.1f s over the run's %d session%s): %s, %s", session, seconds, clock.sessions(), clock.sessions() == 1 ? "" : "s",
+        run.file("results.csv"), run.file("report.md"));
     return rows;
   }
 
