@@ -83,6 +83,13 @@ final class ExperimentCommand implements Callable<Integer> {
 
   private Integer call(Distributed dist) throws Exception {
     Path configDir = config.toAbsolutePath().getParent();
+    String previous = resume == null ? dist.publishedByPreviousAttempt("run_dir") : null;
+    if (previous != null) {
+      // torchrun restarted the workers (--max-restarts) with the same command line: continue the
+      // run the attempt before made or resumed, from its last checkpoint, rather than start over.
+      System.err.println("steer4j: torchrun restarted the job: resuming " + previous);
+      resume = Path.of(previous);
+    }
     if (resume != null) {
       // A run continues with its own effective config and its own copies of the model files; the
       // CONFIG argument is not read, and an override that would change the run is refused.

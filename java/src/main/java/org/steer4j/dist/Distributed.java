@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.PrefixStore;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.Scalar;
@@ -63,6 +64,18 @@ public final class Distributed implements AutoCloseable {
   }
 
   /** A world of one: every collective is a no-op. */
+  /**
+   * This attempt's store key for {@code path}: under torchrun's agent store, which outlives a
+   * restart of the workers ({@code --max-restarts}), every key of an attempt carries its number
+   * ({@link TorchRunEnv#storePrefix}), as PyTorch's env:// rendezvous scopes its keys, so a
+   * restarted job never reads the attempt before's.
+   */
+  static String key(String path) {
+    return "steer4j" + ATTEMPT + "/" + path;
+  }
+
+  private static final String ATTEMPT = TorchRunEnv.storePrefix(System.getenv());
+
   public static Distributed single() {
     return new Distributed(TorchRunEnv.single(), null, null, null, BUCKET_BYTES);
   }
@@ -97,10 +110,15 @@ public final class Distributed implements AutoCloseable {
     }
     checkWorld(store, env);
     ProcessGroupGloo group;
+    PrefixStore glooStore;
     try {
       ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(timeout);
       options.devices(new GlooDeviceVector(device(env.masterAddr())));
-      group = new ProcessGroupGloo(store, env.rank(), env.worldSize(), options);
+      // Gloo's own keys under this attempt's prefix, as PyTorch's env:// rendezvous scopes them:
+      // a job restarted by torchrun finds the attempt before's keys in torchrun's store.
+      glooStore = new PrefixStore(key("gloo"), store);
+      glooStore.retainReference();
+      group = new ProcessGroupGloo(glooStore, env.rank(), env.worldSize(), options);
     } catch (RuntimeException e) {
       throw new DistributedException("rank " + env.rank() + ": the " + env.worldSize() + " ranks did not all join through " + where + " within "
           + env.timeout().toSeconds() + " s (" + TorchRunEnv.TIMEOUT + "): " + Heartbeat.firstLine(e.getMessage()), e);
@@ -127,7 +145,7 @@ public final class Distributed implements AutoCloseable {
    */
   static void checkWorld(TCPStore store, TorchRunEnv env) {
     // torchrun's agent store outlives a restart of the workers: this attempt's keys only
-    String join = "steer4j/join" + TorchRunEnv.storePrefix(System.getenv()) + "/";
+    String join = key("join/");
     String worldKey = join + "world_size", joined = join + "rank/";
     String world = Integer.toString(env.worldSize());
     try {
@@ -345,11 +363,27 @@ public final class Distributed implements AutoCloseable {
     return out;
   }
 
+  /**
+   * In a job torchrun restarted ({@code --max-restarts}; attempt n > 0), what rank 0 of attempt
+   * n - 1 {@link #publish}ed under {@code key}, read from torchrun's store, which outlives the
+   * workers; null in a first attempt, or when that attempt published nothing under it.
+   */
+  public String publishedByPreviousAttempt(String key) {
+    long attempt = TorchRunEnv.restartCount(System.getenv());
+    if (env.worldSize() == 1 || attempt <= 0) return null;
+    String k = "steer4j" + TorchRunEnv.attemptPrefix(attempt - 1) + "/published/" + key;
+    try {
+      return store.check(new StringVector(k)) ? store.get_to_str(k) : null;
+    } catch (RuntimeException e) {
+      throw failure("reading the previous attempt's '" + key + "'", e);
+    }
+  }
+
   /** Rank 0 publishes a value under {@code key} for {@link #await}. */
   public void publish(String key, String value) {
     if (env.worldSize() == 1) return;
     try {
-      store.set("steer4j/published/" + key, value);
+      store.set(key("published/" + key), value);
     } catch (RuntimeException e) {
       throw failure("publishing '" + key + "'", e);
     }
@@ -361,7 +395,7 @@ public final class Distributed implements AutoCloseable {
    */
   public String await(String key) {
     if (env.worldSize() == 1) throw new IllegalStateException("a world of one has no rank to wait for");
-    String k = "steer4j/published/" + key;
+    String k = key("published/" + key);
     try {
       while (!store.check(new StringVector(k))) {
         String v = heartbeat.verdict();
@@ -391,7 +425,7 @@ public final class Distributed implements AutoCloseable {
    */
   public String[] gather(String key, String value) {
     if (env.worldSize() == 1) return new String[] {value};
-    String prefix = "steer4j/gathered/" + key + "/";
+    String prefix = key("gathered/" + key + "/");
     try {
       store.set(prefix + rank(), value);
       if (!isMain()) return null;

@@ -21,9 +21,9 @@ import org.bytedeco.pytorch.StringVector;
  */
 final class Heartbeat implements AutoCloseable {
   static final long INTERVAL_MS = 500;
-  private static final String BEAT = "steer4j/heartbeat/";
+  private static final String BEAT = Distributed.key("heartbeat/");
   /** {@code STATUS + rank}: why that rank stopped beating ({@code left}, {@code failed: ...}); absent while it runs. */
-  static final String STATUS = "steer4j/status/";
+  static final String STATUS = Distributed.key("status/");
 
   private final Store store;
   private final int rank, world;

@@ -71,13 +71,26 @@ public record TorchRunEnv(String masterAddr, int masterPort, int worldSize, int 
    * The part of a store key that names this attempt of the job: under torchrun's agent store
    * ({@code TORCHELASTIC_USE_AGENT_STORE=True}: the store on MASTER_PORT is torchrun's, and outlives
    * a restart of the workers) {@code /worker/attempt_<TORCHELASTIC_RESTART_COUNT>}, as PyTorch's
-   * {@code env://} rendezvous prefixes its keys; else none. (Only the join check's keys use it
-   * so far: Gloo's, "run_dir" and the heartbeats' are not scoped yet, so a job restarted by
-   * {@code torchrun --max-restarts} still reads the attempt before's.)
+   * {@code env://} rendezvous prefixes its keys; else none. Every steer4j key and Gloo's (through
+   * a {@code PrefixStore}) carry it ({@code Distributed.key}).
    */
   public static String storePrefix(Map<String, String> env) {
-    if (!"True".equals(env.get("TORCHELASTIC_USE_AGENT_STORE"))) return "";
-    return "/worker/attempt_" + (long) number(env, "TORCHELASTIC_RESTART_COUNT", 0);
+    long attempt = restartCount(env);
+    return attempt < 0 ? "" : attemptPrefix(attempt);
+  }
+
+  /** The store key part of attempt {@code attempt} under torchrun's agent store. */
+  static String attemptPrefix(long attempt) {
+    return "/worker/attempt_" + attempt;
+  }
+
+  /**
+   * The attempt of a job under torchrun's agent store: {@code TORCHELASTIC_RESTART_COUNT} (0 for
+   * the first, n after n restarts of the workers); -1 without torchrun's agent store.
+   */
+  public static long restartCount(Map<String, String> env) {
+    if (!"True".equals(env.get("TORCHELASTIC_USE_AGENT_STORE"))) return -1;
+    return (long) number(env, "TORCHELASTIC_RESTART_COUNT", 0);
   }
 
   /** The variables a launcher gives rank {@code rank} of a job of {@code world} on this machine. */

@@ -45,6 +45,9 @@ class DistributedTest {
   void torchrunsAgentStoreScopesTheKeysByAttempt() {
     assertEquals("", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_RESTART_COUNT", "1")), "our own store: nothing outlives the job");
     assertEquals("/worker/attempt_1", TorchRunEnv.storePrefix(Map.of("TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "1")));
+    assertEquals(1, TorchRunEnv.restartCount(Map.of("TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "1")));
+    assertEquals(-1, TorchRunEnv.restartCount(Map.of("TORCHELASTIC_RESTART_COUNT", "1")), "not torchrun's store: no attempts to continue");
+    assertEquals(null, Distributed.single().publishedByPreviousAttempt("run_dir"), "a world of one has no previous attempt");
   }
 
   @Test
