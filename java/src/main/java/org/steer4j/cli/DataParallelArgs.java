@@ -3,6 +3,7 @@ package org.steer4j.cli;
 import java.time.Duration;
 import java.util.List;
 import org.steer4j.config.ConfigException;
+import org.steer4j.dist.Distributed;
 import org.steer4j.dist.Launcher;
 import org.steer4j.dist.TorchRunEnv;
 
@@ -33,6 +34,32 @@ final class DataParallelArgs {
   static boolean launches(int nproc) {
     if (nproc < 1) throw new ConfigException("--nproc must be >= 1, got " + nproc);
     return nproc > 1;
+  }
+
+  /** What a command runs as rank 0 (or a world of one), or as another rank. */
+  @FunctionalInterface
+  interface Rank {
+    int run(Distributed dist) throws Exception;
+  }
+
+  /**
+   * A data-parallel command: with {@code --nproc N > 1}, launches N ranks of {@code steer4j
+   * args}; else joins the job its environment describes (a world of one without torchrun's
+   * variables) and runs {@code main} on rank 0, {@code other} on the others. A rank that fails
+   * tells the others at once (they fail naming it rather than wait for it).
+   */
+  static int run(int nproc, Double distTimeout, List<String> args, Rank main, Rank other) throws Exception {
+    Duration timeout = timeout(distTimeout);
+    if (launches(nproc)) return launch(nproc, args, timeout);
+    Distributed dist = Distributed.fromEnvironment(timeout);
+    try {
+      return dist.isMain() ? main.run(dist) : other.run(dist);
+    } catch (Exception e) {
+      dist.abort(String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      dist.close();
+    }
   }
 
   /** Starts {@code nproc} ranks running {@code steer4j args} (a local torchrun) and returns the first failing rank's exit status, or 0. */

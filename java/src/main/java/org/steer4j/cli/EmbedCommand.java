@@ -1,7 +1,6 @@
 package org.steer4j.cli;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,22 +33,10 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Duration timeout = DataParallelArgs.timeout(distTimeout);
-    if (DataParallelArgs.launches(nproc)) {
-      List<String> args = new ArrayList<>(List.of("embed"));
-      if (config != null) args.add(config.toString());
-      args.addAll(overrides);
-      return DataParallelArgs.launch(nproc, args, timeout);
-    }
-    Distributed dist = Distributed.fromEnvironment(timeout);
-    try {
-      return dist.isMain() ? embed(dist) : embedAsRank(dist);
-    } catch (Exception e) {
-      dist.abort(String.valueOf(e.getMessage()));  // the other ranks fail at once naming this one, rather than wait for it
-      throw e;
-    } finally {
-      dist.close();
-    }
+    List<String> args = new ArrayList<>(List.of("embed"));
+    if (config != null) args.add(config.toString());
+    args.addAll(overrides);
+    return DataParallelArgs.run(nproc, distTimeout, args, this::embed, this::embedAsRank);
   }
 
   /** Rank 0 (or a world of one): makes the run directory, embeds its shards, assembles the dataset. */

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -48,22 +47,10 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Duration timeout = DataParallelArgs.timeout(distTimeout);
-    if (DataParallelArgs.launches(nproc)) {
-      List<String> args = new ArrayList<>(List.of("experiment", config.toString()));
-      if (resume != null) args.addAll(List.of("--resume", resume.toString()));
-      args.addAll(overrides);
-      return DataParallelArgs.launch(nproc, args, timeout);
-    }
-    Distributed dist = Distributed.fromEnvironment(timeout);
-    try {
-      return dist.isMain() ? call(dist) : trainAsRank(dist);
-    } catch (RuntimeException e) {
-      dist.abort(e.getMessage());
-      throw e;
-    } finally {
-      dist.close();
-    }
+    List<String> args = new ArrayList<>(List.of("experiment", config.toString()));
+    if (resume != null) args.addAll(List.of("--resume", resume.toString()));
+    args.addAll(overrides);
+    return DataParallelArgs.run(nproc, distTimeout, args, this::call, this::trainAsRank);
   }
 
   /** Rank r > 0: the run directory rank 0 made or resumed, its saved configs, training only. */
