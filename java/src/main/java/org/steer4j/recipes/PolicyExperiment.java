@@ -122,7 +122,6 @@ public final class PolicyExperiment {
   }
 
   public Outcome run() throws IOException {
-    long started = System.nanoTime();
     String loadBefore = PolicyReport.loadAverage();
     Native.init(dist.env().threadsPerRank(config.runtime().threads()));
     List<PolicyConfig> models = modelConfigs();
@@ -131,6 +130,7 @@ public final class PolicyExperiment {
       trainAsRank(models);
       return null;
     }
+    RunClock clock = new RunClock(run.path());  // this session counts from now, even if it is killed
     Device device = config.runtime().device().torch();
     Path cacheDir = Path.of(config.data().cacheDir());
     BaseModelConfig base = resolveBase(device);
@@ -165,7 +165,6 @@ public final class PolicyExperiment {
         generation.addAll(g.rows());
         examples.addAll(g.examples());
       }
-      RunClock clock = new RunClock(run.path());
       for (int k = 0; k < models.size(); ++k) {
         PolicyConfig m = models.get(k);
         String name = m.run().name();
@@ -175,7 +174,6 @@ public final class PolicyExperiment {
         PolicyCard card = new PolicyCard(m.policy(), base, data.pairs().width(),
             config.data().embeddings().isBlank() ? PolicyCard.BASE_EOS : config.data().embeddings(), data.labels(), m.dpo().beta(),
             Provenance.of("policy_experiment", m.runtime().seed(), data.description()).withInput(PolicyCard.BASE_INPUT, fingerprint));
-        long t0 = System.nanoTime();
         // A policy attaches its LoRA to its base model, so the first one takes the model already
         // loaded (its reference forward is the same weights with adapters off) and each later one
         // loads its own; an earlier one's memory goes back when the JVM collects it.
@@ -187,9 +185,9 @@ public final class PolicyExperiment {
             .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))
             .listen(Listeners.progress(name))
             .listen(Listeners.log(log, name))
+            .listen(clock.listener(name))
             .run();
-        // over every session of the run; a policy that was already trained spent nothing now
-        double seconds = clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9);
+        double seconds = clock.trainingSeconds(name);  // over every session of the run
         dist.barrier();  // the best checkpoint is written: the other ranks load it for the evaluation
         Policy policy = step.policy();
         policy.load(result.best());
@@ -210,7 +208,7 @@ public final class PolicyExperiment {
             result.steps(), seconds, RewardExperiment.medianStepMs(dir.resolve("metrics.jsonl")), result.bestValLoss(), result.bestStep(),
             (System.nanoTime() - e0) / 1e9));
       }
-      double seconds = clock.finishSession((System.nanoTime() - started) / 1e9);
+      double seconds = clock.finishSession();
       Outcome outcome = new Outcome(accuracy, generation, examples, training, data.description(), lm.config() + ", " + base.path(), seconds);
       java.util.Set<String> conditional = new java.util.LinkedHashSet<>();
       for (PolicyConfig m : models) if (m.policy().conditional()) conditional.add(m.run().name());

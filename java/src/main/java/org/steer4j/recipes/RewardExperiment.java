@@ -151,6 +151,7 @@ public final class RewardExperiment {
       trainAsRank();
       return List.of();
     }
+    RunClock clock = new RunClock(run.path());  // this session counts from now, even if it is killed
     modelConfigs();  // every model config loads before any long step
     DataConfig dataConfig = pipeline(true);
     dist.publish(DATA_READY, "");
@@ -163,7 +164,6 @@ public final class RewardExperiment {
 
     // Every model trains first, then each is evaluated: the test batches are sharded over the
     // data-parallel ranks (every rank loads the model's best checkpoint once rank 0 has written it).
-    RunClock clock = new RunClock(run.path());
     Map<String, Loop.Result> results = new LinkedHashMap<>();
     Map<String, Double> trainSeconds = new LinkedHashMap<>();
     for (RewardConfig m : models) {
@@ -171,7 +171,6 @@ public final class RewardExperiment {
       Path dir = run.path().resolve("models").resolve(name);
       Files.createDirectories(dir.resolve("checkpoints"));
       Configs.save(m, dir.resolve("config.yaml"));
-      long t0 = System.nanoTime();
       RewardData modelData = data.withLabels(m.sampler().labels());
       RewardStep step = RewardStep.create(m, modelData, dist);
       Loop.Result result = new Loop(step, Loop.Settings.of(m.train(), RewardStep.totalSteps(m, modelData), m.runtime().seed()), dir.resolve("checkpoints"))
@@ -179,10 +178,10 @@ public final class RewardExperiment {
           .listen(Listeners.metrics(dir.resolve("metrics.jsonl")))
           .listen(Listeners.progress(name))
           .listen(Listeners.log(log, name))
+          .listen(clock.listener(name))
           .run();
       results.put(name, result);
-      // over every session of the run; a model that was already trained spent nothing now
-      trainSeconds.put(name, clock.addTraining(name, result.stepsRun() == 0 ? 0 : (System.nanoTime() - t0) / 1e9));
+      trainSeconds.put(name, clock.trainingSeconds(name));  // over every session of the run
     }
     dist.barrier();  // every best checkpoint is written: the other ranks load them for the evaluation
 
@@ -224,7 +223,7 @@ public final class RewardExperiment {
       log.info("curves: skipped (the data is not the synthetic world, so there is no true reward curve to draw)");
     }
     double session = (System.nanoTime() - started) / 1e9;
-    double seconds = clock.finishSession(session);
+    double seconds = clock.finishSession();
     if (!elicitation.isEmpty()) {
       Path png = plots.resolve("elicitation.png");
       Plots.versusQuestions(elicitation, png);
