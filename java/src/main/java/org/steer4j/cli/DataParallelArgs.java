@@ -54,7 +54,7 @@ final class DataParallelArgs {
     Distributed dist = Distributed.fromEnvironment(timeout);
     try {
       return dist.isMain() ? main.run(dist) : other.run(dist);
-    } catch (Exception e) {
+    } catch (Exception | Error e) {  // an OutOfMemoryError too: the others must hear this rank failed, not that it left
       dist.abort(String.valueOf(e.getMessage()));
       throw e;
     } finally {

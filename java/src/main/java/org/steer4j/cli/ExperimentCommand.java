@@ -98,9 +98,9 @@ final class ExperimentCommand implements Callable<Integer> {
       ExperimentRuns.refuseChanges(resume, run, given, new RewardExperiment(run, modelFiles, null).modelConfigs(),
           new RewardExperiment(given, modelFiles, null).modelConfigs());
       new RewardExperiment(given, modelFiles, null).checkWorldSize(dist.worldSize());  // e.g. micro_batches 2 resumed on 3 ranks
-      dist.publish("run_dir", resume.toAbsolutePath().toString());
       RunDirectory dir = RunDirectory.open(resume);
       if (!Configs.differences(run, given).isEmpty()) dir.saveConfig(given);  // only elicitation.* can differ here: recorded
+      dist.publish("run_dir", resume.toAbsolutePath().toString());  // after: the other ranks read that config.yaml
       return reward(new RewardExperiment(given, modelFiles, dir).distributed(dist));
     }
     // Everything is loaded and checked before the run directory exists: a bad key or a missing

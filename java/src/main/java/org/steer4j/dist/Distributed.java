@@ -307,6 +307,7 @@ public final class Distributed implements AutoCloseable {
   public double[][] allGather(double[] values) {
     if (env.worldSize() == 1) return new double[][] {values.clone()};
     int n = values.length, w = env.worldSize();
+    if (n == 0) return new double[w][0];  // the same length on every rank: nothing to exchange (a 0-element tensor has no data pointer)
     double[][] out = new double[w][];
     try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
       org.bytedeco.pytorch.TensorOptions doubles = new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Double);

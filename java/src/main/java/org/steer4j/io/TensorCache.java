@@ -31,6 +31,17 @@ public final class TensorCache {
     return dir.resolve(kind + "-" + key.substring(0, Math.min(24, key.length())) + ".safetensors");
   }
 
+  /** Whether an entry of {@code kind} with {@code key} is stored and readable ({@link #get} would read it, not compute it). */
+  public boolean has(String kind, String key) {
+    Path file = file(kind, key);
+    if (!Files.isRegularFile(file)) return false;
+    try (SafeTensors st = SafeTensors.open(file)) {
+      return key.equals(st.metadata().get("fingerprint"));
+    } catch (SafeTensorsException e) {
+      return false;
+    }
+  }
+
   /**
    * The tensors stored under ({@code kind}, {@code key}), or those {@code compute} makes (CPU
    * tensors), which are then stored with {@code provenance} (as JSON, in the file's metadata).

@@ -205,7 +205,7 @@ public record PolicyData(PairsDataset pairs, Users users, PairSequences sequence
     for (long[] t : ids) key.add(t);
     String hex = key.hex();  // once: the digest is final
     // Decided once, by rank 0's view, before anyone writes: every rank reads, or every rank embeds its share.
-    boolean stored = java.nio.file.Files.isRegularFile(cache.file("embeddings", hex));
+    boolean stored = cache.has("embeddings", hex);
     if (dist.worldSize() > 1) stored = dist.allGather(new double[] {stored ? 1 : 0})[0][0] == 1;
     Tensor computed = null;
     if (!stored) {

@@ -1,6 +1,5 @@
 package org.steer4j.policy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -58,7 +57,7 @@ public final class ReferenceLogProbCache {
       Distributed dist) {
     // Decided once, by rank 0's view, before anyone writes: every rank then reads, or every rank
     // takes part in the sharded computation.
-    boolean stored = Files.isRegularFile(cache.file(KIND, key));
+    boolean stored = cache.has(KIND, key);
     if (dist.worldSize() > 1) stored = dist.allGather(new double[] {stored ? 1 : 0})[0][0] == 1;
     Tensor computed = stored ? null : compute(model, data, batchSize, impl, progress, dist);
     Tensor logps;

@@ -154,6 +154,7 @@ public final class RewardExperiment {
     RunClock clock = new RunClock(run.path());  // this session counts from now, even if it is killed
     modelConfigs();  // every model config loads before any long step
     DataConfig dataConfig = pipeline(true);
+    Native.init(dist.env().threadsPerRank(config.runtime().threads()));  // the embed step sets its own: back to this rank's share
     dist.publish(DATA_READY, "");
     List<RewardConfig> models = modelConfigs(dataConfig);
     RewardData data = RewardData.load(dataConfig);

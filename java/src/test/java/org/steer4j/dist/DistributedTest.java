@@ -1,5 +1,6 @@
 package org.steer4j.dist;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,6 +76,32 @@ class DistributedTest {
         return e;
       }
     };
+  }
+
+  @Test
+  void emptySharesGatherOnEveryRank() throws Exception {
+    int port = freePort();
+    Duration timeout = Duration.ofSeconds(60);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<double[][]>> ranks = new java.util.ArrayList<>();
+      for (int r = 0; r < 2; ++r) {
+        TorchRunEnv env = new TorchRunEnv("127.0.0.1", port, 2, r, r, 2, timeout);
+        ranks.add(pool.submit(() -> {
+          Distributed dist = Distributed.start(env, Distributed.BUCKET_BYTES);
+          try {
+            assertEquals(2, dist.allGather(new double[0]).length, "nothing to gather (a 0-element tensor has no data pointer)");
+            assertEquals(0, dist.shard(0, 3, i -> new double[3]).length);
+            return dist.shard(1, 2, i -> new double[] {i + 1, 7});  // one item: rank 1's share is empty
+          } finally {
+            dist.close();
+          }
+        }));
+      }
+      for (Future<double[][]> f : ranks) assertArrayEquals(new double[] {1, 7}, f.get(60, TimeUnit.SECONDS)[0]);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -46,4 +46,10 @@ class RewardWorldSizeTest {
     assertTrue(m.contains("3 ranks exceed sampler.batch_size = 2"), m);
     assertDoesNotThrow(() -> experiment("runtime.micro_batches=4", "model_overrides=[sampler.batch_size=5]").checkWorldSize(2));
   }
+
+  @Test
+  void rewardModelsOnCudaAreRefusedBeforeTheRunDirectory() {
+    String m = refusal(1, "runtime.device=cuda");
+    assertTrue(m.contains("runtime.device: reward models train on the CPU"), m);
+  }
 }
