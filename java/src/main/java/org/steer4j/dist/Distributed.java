@@ -303,6 +303,27 @@ public final class Distributed implements AutoCloseable {
     }
   }
 
+  /**
+   * Every rank's {@code local} tensor (contiguous CPU, the same shape and dtype on every rank),
+   * stacked by rank: {@code [W, ...]}. The result is this process's; {@code local} is not kept.
+   */
+  public Tensor allGather(Tensor local) {
+    Tensor in = local.contiguous();
+    if (env.worldSize() == 1) return in.unsqueeze(0).clone();
+    long[] shape = new long[(int) in.dim() + 1];
+    shape[0] = env.worldSize();
+    for (int d = 0; d < in.dim(); ++d) shape[d + 1] = in.size(d);
+    // Gloo gathers into one tensor whose first dimension is W times the input's
+    Tensor all = org.steer4j.runtime.Tensors.empty(in.options(), env.worldSize() * in.numel());
+    if (in.numel() > 0) {  // else nothing to exchange (a 0-element tensor has no data pointer)
+      Tensor flat = in.view(-1);
+      try (NoGradGuard guard = new NoGradGuard()) {
+        collective("all-gather", () -> group._allgather_base(all, flat));
+      }
+    }
+    return all.view(shape);
+  }
+
   /** Every rank's {@code values} (same length on every rank), by rank. */
   public double[][] allGather(double[] values) {
     if (env.worldSize() == 1) return new double[][] {values.clone()};

@@ -84,7 +84,7 @@ public final class Embedder {
       }
     }
     int hidden = model.config().hiddenSize();
-    Tensor out = Tensors.empty(new TensorOptions(ScalarType.Float), n, hidden);
+    Tensor out;
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; ++i) order[i] = i;
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> ids.get(i).length).reversed());  // longest first: OOM shows at once
@@ -92,6 +92,7 @@ public final class Embedder {
     long[] done = {0};
     try (NoGradGuard guard = new NoGradGuard()) {
       if (dist.worldSize() == 1) {
+        out = Tensors.empty(new TensorOptions(ScalarType.Float), n, hidden);
         for (int i = 0; i < batches; ++i) {
           try (PointerScope scope = new PointerScope()) {
             int start = i * batchSize, count = Math.min(batchSize, n - start);
@@ -100,25 +101,25 @@ public final class Embedder {
           }
         }
       } else {
-        double[][] perBatch = dist.shard(batches, batchSize * hidden, i -> {
+        // Rank r embeds batches i = r, r + W, ... into its rows of `mine` (round k at rows
+        // k * batchSize ..), one all-gather stacks every rank's, and each text's row is picked
+        // out of the stack: native tensors throughout, float32 as computed.
+        int w = dist.worldSize(), r = dist.rank(), rounds = (batches + w - 1) / w;
+        Tensor mine = org.bytedeco.pytorch.global.torch.zeros(new long[] {(long) rounds * batchSize, hidden}, new TensorOptions(ScalarType.Float));
+        for (int k = 0, i = r; i < batches; ++k, i += w) {
           try (PointerScope scope = new PointerScope()) {
             int start = i * batchSize, count = Math.min(batchSize, n - start);
-            float[] values = new float[count * hidden];
-            batch(ids, order, start, count).contiguous().data_ptr_float().get(values);
-            double[] padded = new double[batchSize * hidden];
-            for (int k = 0; k < values.length; ++k) padded[k] = values[k];  // a float in a double: exact
+            mine.narrow(0, (long) k * batchSize, count).copy_(batch(ids, order, start, count));
             progress(progress, done, count);
-            return padded;
-          }
-        });
-        float[] flat = new float[n * hidden];
-        for (int i = 0; i < batches; ++i) {
-          int start = i * batchSize, count = Math.min(batchSize, n - start);
-          for (int b = 0; b < count; ++b) {
-            for (int j = 0; j < hidden; ++j) flat[order[start + b] * hidden + j] = (float) perBatch[i][b * hidden + j];
           }
         }
-        out = tensor(flat).view(n, hidden);
+        Tensor stacked = dist.allGather(mine).view(-1, hidden);  // [W * rounds * batchSize, hidden]
+        long[] rowOf = new long[n];  // text -> its row in the stack
+        for (int i = 0; i < batches; ++i) {
+          int start = i * batchSize, count = Math.min(batchSize, n - start);
+          for (int b = 0; b < count; ++b) rowOf[order[start + b]] = ((long) (i % w) * rounds + i / w) * batchSize + b;
+        }
+        out = stacked.index_select(0, tensor(rowOf));
       }
     }
     return out;

@@ -92,6 +92,12 @@ class DistributedTest {
           try {
             assertEquals(2, dist.allGather(new double[0]).length, "nothing to gather (a 0-element tensor has no data pointer)");
             assertEquals(0, dist.shard(0, 3, i -> new double[3]).length);
+            // tensors stack by rank: [W, 2, 3], rank r's filled with r + 1
+            Tensor stacked = dist.allGather(org.bytedeco.pytorch.global.torch.ones(2, 3).mul(new org.bytedeco.pytorch.Scalar(env.rank() + 1.0)));
+            assertEquals(List.of(2L, 2L, 3L), java.util.Arrays.stream(stacked.sizes().vec().get()).boxed().toList());
+            assertEquals(6.0, stacked.select(0, 0).sum().item_double());
+            assertEquals(12.0, stacked.select(0, 1).sum().item_double());
+            assertEquals(0, dist.allGather(org.bytedeco.pytorch.global.torch.zeros(0, 3)).numel());
             return dist.shard(1, 2, i -> new double[] {i + 1, 7});  // one item: rank 1's share is empty
           } finally {
             dist.close();
