@@ -113,6 +113,11 @@ public record TorchRunEnv(String masterAddr, int masterPort, int worldSize, int 
   /** The threads of one rank when the run has {@code threads} for this machine (0 = all cores): split evenly, at least 1. */
   public int threadsPerRank(int threads) {
     int all = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    if (all < localWorldSize || all % localWorldSize != 0) {
+      org.steer4j.runtime.Warnings.once("runtime.threads = " + all + " can't be shared evenly by the " + localWorldSize
+          + " ranks on this machine: each gets " + Math.max(1, all / localWorldSize) + " thread(s), "
+          + Math.max(1, all / localWorldSize) * localWorldSize + " in all");
+    }
     return Math.max(1, all / localWorldSize);
   }
 }

@@ -38,6 +38,8 @@ class DistributedTest {
     assertEquals(new TorchRunEnv("10.0.0.1", 29500, 8, 5, 1, 4, Duration.ofMillis(2500)), env);
     assertEquals(2, env.threadsPerRank(8), "the machine's threads are shared by its 4 ranks");
     assertEquals(1, env.threadsPerRank(2), "at least one");
+    assertTrue(org.steer4j.runtime.Warnings.printed().contains(
+        "runtime.threads = 2 can't be shared evenly by the 4 ranks on this machine: each gets 1 thread(s), 4 in all"), "said, not silent");
     assertEquals(TorchRunEnv.of(TorchRunEnv.forLocalRank("127.0.0.1", 40000, 2, 1, Duration.ofSeconds(9))),
         new TorchRunEnv("127.0.0.1", 40000, 2, 1, 1, 2, Duration.ofSeconds(9)));
   }
