@@ -417,14 +417,8 @@ public final class Distributed implements AutoCloseable {
    */
   public String await(String key) {
     if (env.worldSize() == 1) throw new IllegalStateException("a world of one has no rank to wait for");
-    String k = key("published/" + key);
     try {
-      while (!store.check(new StringVector(k))) {
-        String v = heartbeat.verdict();
-        if (v != null) throw new DistributedException("rank " + rank() + ": waiting for rank 0's '" + key + "': " + v);
-        Thread.sleep(Heartbeat.INTERVAL_MS / 2);
-      }
-      return store.get_to_str(k);
+      return waitFor(key("published/" + key), 0, key);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DistributedException("rank " + rank() + ": interrupted while waiting for rank 0's '" + key + "'", e);
@@ -453,19 +447,7 @@ public final class Distributed implements AutoCloseable {
       if (!isMain()) return null;
       String[] out = new String[env.worldSize()];
       out[0] = value;
-      for (int r = 1; r < out.length; ++r) {
-        String k = prefix + r;
-        while (!store.check(new StringVector(k))) {
-          String v = heartbeat.verdict();
-          if (v != null) throw new DistributedException("rank 0: waiting for rank " + r + "'s '" + key + "': " + v);
-          // a rank sets its value before its status, so a status without the value means it never will
-          if (store.check(new StringVector(Heartbeat.STATUS + r)) && !store.check(new StringVector(k))) {
-            throw new DistributedException("rank 0: rank " + r + " " + store.get_to_str(Heartbeat.STATUS + r) + " without handing in its '" + key + "'");
-          }
-          Thread.sleep(Heartbeat.INTERVAL_MS / 2);
-        }
-        out[r] = store.get_to_str(k);
-      }
+      for (int r = 1; r < out.length; ++r) out[r] = waitFor(prefix + r, r, key);
       return out;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -475,6 +457,26 @@ public final class Distributed implements AutoCloseable {
     } catch (RuntimeException e) {
       throw failure("gathering '" + key + "'", e);
     }
+  }
+
+  /**
+   * Store key {@code k}'s value once rank {@code from} has set it under {@code name}, however long
+   * that takes; fails when the heartbeat says a rank is gone or failed, or when {@code from} left
+   * without setting it (a rank sets its values before its status, so a status without the value
+   * means it never will).
+   */
+  private String waitFor(String k, int from, String name) throws InterruptedException {
+    String waiting = "rank " + rank() + ": waiting for rank " + from + "'s '" + name + "'";
+    while (!store.check(new StringVector(k))) {
+      String v = heartbeat.verdict();
+      if (v != null) throw new DistributedException(waiting + ": " + v);
+      if (store.check(new StringVector(Heartbeat.STATUS + from)) && !store.check(new StringVector(k))) {
+        throw new DistributedException("rank " + rank() + ": rank " + from + " " + store.get_to_str(Heartbeat.STATUS + from)
+            + " without handing in its '" + name + "'");
+      }
+      Thread.sleep(Heartbeat.INTERVAL_MS / 2);
+    }
+    return store.get_to_str(k);
   }
 
   private void collective(String what, Supplier<Work> op) {

@@ -563,52 +563,43 @@ final class JinjaEnvironment {
     return value;
   }
 
-  /** Python's {@code +}: str + str, list + list, number + number; anything else is Python's TypeError. */
-  private static final AstBinary.Operator PY_ADD = new AstBinary.SimpleOperator() {
-    @Override
-    protected Object apply(TypeConverter converter, Object a, Object b) {
-      if (a instanceof CharSequence && b instanceof CharSequence) return a.toString() + b;
-      if (a instanceof List<?> x && b instanceof List<?> y) {
-        List<Object> out = new ArrayList<>(x);
-        out.addAll(y);
-        return out;
+  /** A binary operator with the given Python semantics, printed as {@code symbol} in errors. */
+  private static AstBinary.Operator pyOperator(String symbol, PyOperation operation) {
+    return new AstBinary.SimpleOperator() {
+      @Override
+      protected Object apply(TypeConverter converter, Object a, Object b) {
+        return operation.apply(converter, a, b);
       }
-      if (a instanceof Number && b instanceof Number) return NumberOperations.add(converter, a, b);
-      throw fail("'+' of " + Py.typeName(a) + " and " + Py.typeName(b) + (a == null || b == null ? " (Jinja raises an UndefinedError)" : " (Python raises a TypeError)"));
-    }
 
-    @Override
-    public String toString() {
-      return "+";
+      @Override
+      public String toString() {
+        return symbol;
+      }
+    };
+  }
+
+  @FunctionalInterface
+  private interface PyOperation {
+    Object apply(TypeConverter converter, Object a, Object b);
+  }
+
+  /** Python's {@code +}: str + str, list + list, number + number; anything else is Python's TypeError. */
+  private static final AstBinary.Operator PY_ADD = pyOperator("+", (converter, a, b) -> {
+    if (a instanceof CharSequence && b instanceof CharSequence) return a.toString() + b;
+    if (a instanceof List<?> x && b instanceof List<?> y) {
+      List<Object> out = new ArrayList<>(x);
+      out.addAll(y);
+      return out;
     }
-  };
+    if (a instanceof Number && b instanceof Number) return NumberOperations.add(converter, a, b);
+    throw fail("'+' of " + Py.typeName(a) + " and " + Py.typeName(b) + (a == null || b == null ? " (Jinja raises an UndefinedError)" : " (Python raises a TypeError)"));
+  });
 
   /** Python's {@code ==} / {@code !=}: no coercion between str and numbers ({@code 1 == '1'} is false). */
-  private static final AstBinary.Operator PY_EQ = new AstBinary.SimpleOperator() {
-    @Override
-    protected Object apply(TypeConverter converter, Object a, Object b) {
-      return Py.equal(a, b);
-    }
+  private static final AstBinary.Operator PY_EQ = pyOperator("==", (converter, a, b) -> Py.equal(a, b));
 
-    @Override
-    public String toString() {
-      return "==";
-    }
-  };
+  private static final AstBinary.Operator PY_NE = pyOperator("!=", (converter, a, b) -> !Py.equal(a, b));
 
-  private static final AstBinary.Operator PY_NE = new AstBinary.SimpleOperator() {
-    @Override
-    protected Object apply(TypeConverter converter, Object a, Object b) {
-      return !Py.equal(a, b);
-    }
-
-    @Override
-    public String toString() {
-      return "!=";
-    }
-  };
-
-  /** Python's {@code and}: the left operand when it is false, else the right one (not a bool). */
   private static final AstBinary.Operator PY_AND = new AstBinary.Operator() {
     @Override
     public Object eval(Bindings bindings, ELContext context, AstNode left, AstNode right) {

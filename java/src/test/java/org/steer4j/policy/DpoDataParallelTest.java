@@ -3,23 +3,21 @@ package org.steer4j.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.steer4j.reward.DataParallelTest.finish;
+import static org.steer4j.reward.DataParallelTest.freePort;
+import static org.steer4j.reward.DataParallelTest.weights;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.steer4j.dist.TorchRunEnv;
-import org.steer4j.io.SafeTensors;
 import org.steer4j.reward.DataParallelTest;
 import org.steer4j.runtime.Native;
 
@@ -37,12 +35,6 @@ class DpoDataParallelTest {
     Native.init(2);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   Process rank(int world, int rank, int port, Path out, int steps) throws IOException {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-cp",
         System.getProperty("java.class.path"), DpoDataParallelRank.class.getName(), out.toString(), Integer.toString(steps));
@@ -52,18 +44,6 @@ class DpoDataParallelTest {
     return pb.start();
   }
 
-  static void finish(Process p, Path log) throws Exception {
-    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "rank did not finish");
-    assertEquals(0, p.exitValue(), Files.readString(log));
-  }
-
-  static Map<String, Tensor> weights(Path file) {
-    try (SafeTensors st = SafeTensors.open(file)) {
-      Map<String, Tensor> out = new LinkedHashMap<>();
-      for (String n : st.names()) out.put(n, st.tensor(n).clone());
-      return out;
-    }
-  }
 
 
   @Test

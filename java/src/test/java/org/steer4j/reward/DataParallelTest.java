@@ -39,7 +39,7 @@ public class DataParallelTest {
     Native.init(2);
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
@@ -61,7 +61,7 @@ public class DataParallelTest {
     return pb.start();
   }
 
-  static void finish(Process p, Path log) throws Exception {
+  public static void finish(Process p, Path log) throws Exception {
     assertTrue(p.waitFor(3, TimeUnit.MINUTES), "rank did not finish");
     assertEquals(0, p.exitValue(), Files.readString(log));
   }
@@ -74,7 +74,7 @@ public class DataParallelTest {
     finish(r1, out.resolve("rank1.log"));
   }
 
-  static Map<String, Tensor> weights(Path file) {
+  public static Map<String, Tensor> weights(Path file) {
     try (SafeTensors st = SafeTensors.open(file)) {
       Map<String, Tensor> out = new java.util.LinkedHashMap<>();
       for (String n : st.names()) out.put(n, st.tensor(n).clone());
