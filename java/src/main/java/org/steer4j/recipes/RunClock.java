@@ -58,6 +58,7 @@ final class RunClock {
   TrainingListener listener(String model) {
     return new TrainingListener() {
       private long since;  // start of the training time not yet added to the model
+      private boolean trained;  // a step ran this session: a finished model resumed spent no training time
 
       @Override
       public void onStart(long firstStep, long totalSteps) {
@@ -67,12 +68,13 @@ final class RunClock {
 
       @Override
       public void onStep(long step, Map<String, Double> metrics) {
+        trained = true;
         if ((nanoTime.getAsLong() - since) / 1e9 >= FLUSH_SECONDS) since = flush(model, since);
       }
 
       @Override
       public void onEnd(long step) {
-        flush(model, since);
+        flush(trained ? model : null, since);
       }
     };
   }

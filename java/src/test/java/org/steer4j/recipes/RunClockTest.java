@@ -40,5 +40,13 @@ class RunClockTest {
     now += 1_000_000_000L;
     // the first session's 35 s written (5 s loading + 30 s training), then this one's 2 + 10 + 1
     assertEquals(35.0 + 13.0, second.finishSession(), 1e-9);
+
+    // a finished model resumed runs no step: its training time stays the run's
+    RunClock third = new RunClock(dir, () -> now);
+    TrainingListener done = third.listener("np-btl");
+    done.onStart(1001, 1000);
+    now += 3_000_000_000L;  // loading its checkpoint
+    done.onEnd(1000);
+    assertEquals(40.0, third.trainingSeconds("np-btl"), 1e-9);
   }
 }
