@@ -61,31 +61,30 @@ class DataParallelCommandTest {
     // torchrun's agent store, which outlives the workers, hosted here
     org.bytedeco.pytorch.TCPStoreOptions options = new org.bytedeco.pytorch.TCPStoreOptions();
     options.port((short) port).isServer(true).waitWorkers(false);
-    org.bytedeco.pytorch.TCPStore agentStore = new org.bytedeco.pytorch.TCPStore("127.0.0.1", options);
-    try {
-      Process r0 = torchrunRank(out, port, 0, 0, java.util.Map.of());
-      Process r1 = torchrunRank(out, port, 1, 0, java.util.Map.of("STEER4J_TEST_KILL_AT", "after-step@3"));  // dies after step 3
-      assertTrue(r1.waitFor(3, java.util.concurrent.TimeUnit.MINUTES) && r0.waitFor(1, java.util.concurrent.TimeUnit.MINUTES));
-      assertEquals(137, r1.exitValue(), Files.readString(out.resolve("attempt0-rank1.log")));
-      assertEquals(75, r0.exitValue(), Files.readString(out.resolve("attempt0-rank0.log")));
-      // torchrun restarts both workers with the same command line: the run goes on from its step-2 checkpoint
-      Process s0 = torchrunRank(out, port, 0, 1, java.util.Map.of()), s1 = torchrunRank(out, port, 1, 1, java.util.Map.of());
-      assertTrue(s0.waitFor(3, java.util.concurrent.TimeUnit.MINUTES) && s1.waitFor(1, java.util.concurrent.TimeUnit.MINUTES));
-      String log = Files.readString(out.resolve("attempt1-rank0.log"));
-      assertEquals(0, s0.exitValue(), log);
-      assertEquals(0, s1.exitValue(), Files.readString(out.resolve("attempt1-rank1.log")));
-      Path run = CrashResumeTest.runDir(out.resolve("runs"));
-      assertTrue(log.contains("torchrun restarted the job: resuming " + run.toAbsolutePath()), log);
-      try (var runs = Files.list(run.getParent())) {
-        assertEquals(1, runs.count(), "one run directory: the restart continued it");
-      }
-      assertTrue(Files.readString(run.resolve("run.log")).contains("np-btl: resuming at step 3 of 6"), Files.readString(run.resolve("run.log")));
-      List<ObjectNode> train = MetricsLog.read(run.resolve("models/np-btl/metrics.jsonl")).stream()
-          .filter(m -> m.path("split").asText().equals("train")).toList();
-      assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), train.stream().map(m -> m.get("step").asLong()).toList(), "every step once");
-      assertTrue(Files.readAllLines(run.resolve("results.csv")).size() > 1);
-    } finally {
-      agentStore.close();
+    options.retainReference();
+    // Kept for the JVM's life, as Distributed keeps its stores: freeing a c10d store from Java
+    // (close) while its server thread runs is not safe through the presets.
+    new org.bytedeco.pytorch.TCPStore("127.0.0.1", options).retainReference();
+    Process r0 = torchrunRank(out, port, 0, 0, java.util.Map.of());
+    Process r1 = torchrunRank(out, port, 1, 0, java.util.Map.of("STEER4J_TEST_KILL_AT", "after-step@3"));  // dies after step 3
+    assertTrue(r1.waitFor(3, java.util.concurrent.TimeUnit.MINUTES) && r0.waitFor(1, java.util.concurrent.TimeUnit.MINUTES));
+    assertEquals(137, r1.exitValue(), Files.readString(out.resolve("attempt0-rank1.log")));
+    assertEquals(75, r0.exitValue(), Files.readString(out.resolve("attempt0-rank0.log")));
+    // torchrun restarts both workers with the same command line: the run goes on from its step-2 checkpoint
+    Process s0 = torchrunRank(out, port, 0, 1, java.util.Map.of()), s1 = torchrunRank(out, port, 1, 1, java.util.Map.of());
+    assertTrue(s0.waitFor(3, java.util.concurrent.TimeUnit.MINUTES) && s1.waitFor(1, java.util.concurrent.TimeUnit.MINUTES));
+    String log = Files.readString(out.resolve("attempt1-rank0.log"));
+    assertEquals(0, s0.exitValue(), log);
+    assertEquals(0, s1.exitValue(), Files.readString(out.resolve("attempt1-rank1.log")));
+    Path run = CrashResumeTest.runDir(out.resolve("runs"));
+    assertTrue(log.contains("torchrun restarted the job: resuming " + run.toAbsolutePath()), log);
+    try (var runs = Files.list(run.getParent())) {
+      assertEquals(1, runs.count(), "one run directory: the restart continued it");
     }
+    assertTrue(Files.readString(run.resolve("run.log")).contains("np-btl: resuming at step 3 of 6"), Files.readString(run.resolve("run.log")));
+    List<ObjectNode> train = MetricsLog.read(run.resolve("models/np-btl/metrics.jsonl")).stream()
+        .filter(m -> m.path("split").asText().equals("train")).toList();
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), train.stream().map(m -> m.get("step").asLong()).toList(), "every step once");
+    assertTrue(Files.readAllLines(run.resolve("results.csv")).size() > 1);
   }
 }
